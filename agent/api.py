@@ -1,0 +1,87 @@
+"""The Python API: ``extract`` one case, ``extract_batch`` many, each a typed ``Result``."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any, Sequence
+
+from agent.batching import active_run
+from agent.domain import Result, Schema
+from agent.errors import InputError
+from agent.graph import build_graph
+from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
+from agent.nodes import Deps, to_result
+from agent.settings import Settings, default_settings
+from agent.state import Request
+from reasoner.base import Reasoner
+
+MEDIA_NOT_YET = "not supported yet by this version of muie (text only for now)"
+
+
+def _reasoner(name: str | Reasoner) -> Reasoner:
+    if not isinstance(name, str):
+        return name
+    if name == "embedded":
+        from reasoner.embedded import EmbeddedReasoner
+
+        return EmbeddedReasoner()
+    raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded)")
+
+
+class Agent:
+    """A compiled graph with its reasoner, tools and settings; reusable and thread-safe."""
+
+    def __init__(self, reasoner: str | Reasoner = "embedded", settings: Settings | None = None,
+                 tools: dict | None = None) -> None:
+        from tools import REGISTRY
+
+        self.settings = settings or default_settings()
+        self.deps = Deps(reasoner=_reasoner(reasoner), tools=tools or REGISTRY, settings=self.settings)
+        self.graph = build_graph(self.deps)
+        s = self.settings
+        self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
+
+    def run(self, request: Request) -> Result:
+        with active_run():
+            state = self.graph.invoke({"request": request, "trace": []}, {"recursion_limit": self.recursion_limit})
+        return to_result(state)
+
+
+@lru_cache(maxsize=4)
+def _default_agent(reasoner: str) -> Agent:
+    return Agent(reasoner)
+
+
+def make_request(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
+                 video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
+                 tasks: str | list[str] | None = None) -> Request:
+    for flag, paths in (("--image", images), ("--audio", audio), ("--video", video)):
+        if paths:
+            raise InputError(f"{flag} {paths[0]}", MEDIA_NOT_YET)
+    if text is None:
+        raise InputError("input", "nothing to extract from: give text (--text or --text-file)")
+    check_text(text)
+    sch = default_schema() if schema is None else parse_schema(schema)
+    return Request(text=text, schema=sch, tasks=parse_tasks(tasks))
+
+
+def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
+            video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
+            tasks: str | list[str] | None = None, reasoner: str = "embedded", agent: Agent | None = None) -> Result:
+    """Extract entities, relations and events, grounded, from the inputs."""
+    request = make_request(text, images, audio, video, schema, tasks)
+    return (agent or _default_agent(reasoner)).run(request)
+
+
+def extract_batch(texts: Sequence[str], schema: Schema | dict[str, Any] | None = None,
+                  tasks: str | list[str] | None = None, reasoner: str = "embedded", workers: int = 64,
+                  agent: Agent | None = None) -> list[Result]:
+    """Many texts at once: the runs go concurrently, and their model calls are batched."""
+    sch = default_schema() if schema is None else parse_schema(schema)
+    requests = [make_request(t, schema=sch, tasks=tasks) for t in texts]
+    ag = agent or _default_agent(reasoner)
+    if len(requests) <= 1 or workers <= 1:
+        return [ag.run(r) for r in requests]
+    with ThreadPoolExecutor(max_workers=min(workers, len(requests))) as pool:
+        return list(pool.map(ag.run, requests))

@@ -1,0 +1,133 @@
+"""The command line: ``muie extract`` as the contract gives it, and ``muie schema``.
+
+Success: exit 0, the result JSON on stdout (or in ``--out``), logs on stderr only.
+Bad input: exit 2, one line on stderr naming the input and the reason, nothing on
+stdout, nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from agent.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Grounded multimodal information extraction: entities, relations and events.")
+log = logging.getLogger("muie")
+
+
+@app.command()
+def extract(
+    text: Optional[str] = typer.Option(None, "--text", help="The text to extract from."),
+    text_file: Optional[Path] = typer.Option(None, "--text-file", help="A UTF-8 file holding the text."),
+    image: List[str] = typer.Option([], "--image", help="An image (repeatable)."),
+    audio: List[str] = typer.Option([], "--audio", help="An audio file (repeatable)."),
+    video: List[str] = typer.Option([], "--video", help="A video file (repeatable)."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON (see the README)."),
+    entity_types: Optional[str] = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
+    relation_types: Optional[str] = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
+    event_types: Optional[str] = typer.Option(None, "--event-types", help="Event types, comma-separated (E:role1/role2)."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Any of ner,re,ee (default: all)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the result here instead of stdout."),
+    render: Optional[Path] = typer.Option(None, "--render", help="Write pictures of the result into this folder."),
+    reasoner: str = typer.Option("embedded", "--reasoner", help="Which reasoner plans the tool calls."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each step on stderr."),
+) -> None:
+    """Extract entities, relations and events from text and media, each grounded where it occurs."""
+    from agent.api import extract as run_extract
+    from agent.inputs import check_text, read_schema_file, read_text_file, schema_from_lists
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="muie: %(message)s")
+    if text is not None and text_file is not None:
+        raise InputError("--text/--text-file", "give one of them, not both")
+    if text_file is not None:
+        text = check_text(read_text_file(text_file), str(text_file))
+    elif text is not None:
+        check_text(text, "--text")
+    if schema is not None and (entity_types or relation_types or event_types):
+        raise InputError("--schema", "give a schema file or type lists, not both")
+    sch = read_schema_file(schema) if schema is not None else schema_from_lists(entity_types, relation_types, event_types)
+    _check_writable(out, render)
+    t0 = time.perf_counter()
+    result = run_extract(text=text, images=image, audio=audio, video=video, schema=sch, tasks=tasks, reasoner=reasoner)
+    payload = result.to_json() + "\n"
+    if render is not None:
+        from agent.render import render_result
+
+        for path in render_result(result, text, render):
+            log.info("wrote %s", path)
+    if out is not None:
+        _write_atomic(out, payload)
+    else:
+        sys.stdout.write(payload)
+    log.info("%d entities, %d relations, %d events in %.2f s", len(result.entities), len(result.relations),
+             len(result.events), time.perf_counter() - t0)
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of the result."""
+    from agent.domain import Result
+
+    sys.stdout.write(json.dumps(Result.model_json_schema(), indent=2) + "\n")
+
+
+def _check_writable(out: Path | None, render: Path | None) -> None:
+    if out is not None:
+        parent = out.parent if str(out.parent) else Path(".")
+        if out.is_dir():
+            raise InputError(f"--out {out}", "is a folder, not a file")
+        if not parent.is_dir():
+            raise InputError(f"--out {out}", f"folder {parent} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise InputError(f"--out {out}", f"folder {parent} is not writable")
+    if render is not None and render.exists() and not render.is_dir():
+        raise InputError(f"--render {render}", "exists and is not a folder")
+
+
+def _write_atomic(path: Path, payload: str) -> None:
+    """Write to a temporary file beside the target, then rename: never half a file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: every usage or input error is one line on stderr and exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv if argv is not None else sys.argv[1:], prog_name="muie", standalone_mode=False)
+        return 0
+    except InputError as e:
+        print(f"muie: {e}", file=sys.stderr)
+        return e.exit_code
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.TyperException as e:  # usage errors: unknown option, missing value
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        print(f"muie: {message}".replace("\n", " "), file=sys.stderr)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        print("muie: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The graph's nodes: plain functions from the state to a partial update.
+
+perceive -> reason -> validate -> act -> verify -> (reason again | finish)
+
+Their dependencies (the reasoner, the tools, the settings) come in a ``Deps`` bundle
+bound when the graph is built.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.batching import Batcher
+from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
+from agent.checks import run_checks
+from agent.domain import Result, TextInput, TraceStep
+from agent.draft import Draft
+from agent.errors import CallError
+from agent.settings import Settings
+from agent.state import AgentState
+from reasoner.base import Reasoner, View
+from tools import Tool, ToolContext
+from tools.chunking import chunk_text
+
+
+@dataclass
+class Deps:
+    reasoner: Reasoner
+    tools: dict[str, Tool]
+    settings: Settings
+    batchers: dict[str, Batcher] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, tool in self.tools.items():
+            self.batchers.setdefault(
+                name, Batcher(tool.run_batch, self.settings.batch_max, self.settings.batch_wait_ms / 1000)
+            )
+
+
+def _step(state: AgentState, node: str, summary: str, k: int = 0, **extra: Any) -> TraceStep:
+    return TraceStep(step=len(state.get("trace", [])) + k, node=node, summary=summary, **extra)
+
+
+def perceive(state: AgentState, deps: Deps) -> dict[str, Any]:
+    req = state["request"]
+    chunks = chunk_text(req.text, deps.settings.chunk_chars) if req.text else []
+    inputs = list(req.inputs)
+    if req.text is not None and not any(isinstance(i, TextInput) for i in inputs):
+        inputs.insert(0, TextInput())
+    req = req.model_copy(update={"inputs": inputs})
+    return {
+        "request": req, "chunks": chunks, "draft": Draft(), "iteration": 0, "retries": 0, "tool_calls": 0,
+        "history": [], "observations": [], "findings": [], "call_errors": [], "done": False, "model_seconds": 0.0,
+        "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)",
+                        chunks=[list(c) for c in chunks])],
+    }
+
+
+def reason(state: AgentState, deps: Deps) -> dict[str, Any]:
+    view = View(
+        request=state["request"], chunks=state["chunks"], draft=state["draft"],
+        observations=state.get("observations", []), call_errors=state.get("call_errors", []),
+        findings=state.get("findings", []), history=state.get("history", []), iteration=state["iteration"],
+    )
+    decision = deps.reasoner.decide(view)
+    update: dict[str, Any] = {
+        "pending": decision.calls, "done": decision.done, "observations": [], "findings": [],
+        "iteration": state["iteration"] + (0 if state.get("call_errors") else 1),
+        "trace": [_step(state, "reason", decision.note or f"{len(decision.calls)} call(s)",
+                        reasoner=deps.reasoner.name, iteration=state["iteration"], calls=len(decision.calls),
+                        done=decision.done)],
+    }
+    if decision.draft is not None:
+        update["draft"] = decision.draft
+    return update
+
+
+def validate(state: AgentState, deps: Deps) -> dict[str, Any]:
+    ctx = _context(state, deps)
+    good: list[ToolCall] = []
+    errors: list[str] = []
+    for i, raw in enumerate(state.get("pending", [])):
+        try:
+            call = TOOL_CALL.validate_python(raw)
+            deps.tools[call.tool].check(call.arguments, ctx)
+            good.append(call)
+        except ValidationError as e:
+            name = raw.get("tool") if isinstance(raw, dict) else None
+            hint = f" (known tools: {', '.join(TOOL_NAMES)})" if name not in TOOL_NAMES else ""
+            errors.append(f"call {i} ({name!r}){hint}: " + "; ".join(
+                f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
+        except CallError as e:
+            errors.append(f"call {i} ({raw.get('tool')!r}): {e}")
+    budget = deps.settings.max_tool_calls - state.get("tool_calls", 0)
+    if len(good) > budget:
+        errors.append(f"{len(good) - budget} call(s) over the budget of {deps.settings.max_tool_calls} tool calls")
+        good = good[: max(0, budget)]
+    retry = bool(errors) and state.get("retries", 0) < deps.settings.max_call_retries
+    summary = f"{len(good)} valid, {len(errors)} invalid" + (" -> back to the reasoner" if retry else "")
+    return {
+        "calls": [] if retry else good,
+        "call_errors": errors if retry else [],
+        "retries": state.get("retries", 0) + 1 if retry else 0,
+        "trace": [_step(state, "validate", summary, errors=errors)] if errors or good else [],
+    }
+
+
+def act(state: AgentState, deps: Deps) -> dict[str, Any]:
+    ctx = _context(state, deps)
+    calls = state.get("calls", [])
+    observations: list[Observation | None] = [None] * len(calls)
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(calls):
+        groups.setdefault(c.tool, []).append(i)
+    steps, model_s = [], 0.0
+    for name, idx in groups.items():
+        t0 = time.perf_counter()
+        try:
+            results = deps.batchers[name]([(calls[i].arguments, ctx) for i in idx])
+            error = None
+        except Exception as e:  # a tool that fails is an observation, not a crash
+            results, error = [None] * len(idx), f"{type(e).__name__}: {e}"
+        dt = time.perf_counter() - t0
+        model_s += dt
+        for i, r in zip(idx, results):
+            observations[i] = Observation(call_id=state.get("tool_calls", 0) + i, call=calls[i], result=r,
+                                          error=error, seconds=dt / len(idx))
+        steps.append((name, idx, dt, error))
+    trace = []
+    for k, (name, idx, dt, error) in enumerate(steps):
+        trace.append(_step(state, "act", f"{name} x{len(idx)} in {dt * 1000:.1f} ms" + (f": {error}" if error else ""),
+                           k, tool=name, arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
+                           seconds=round(dt, 4)))
+    return {
+        "observations": [o for o in observations if o is not None],
+        "history": state.get("history", []) + [c.tool for c in calls],
+        "tool_calls": state.get("tool_calls", 0) + len(calls),
+        "calls": [],
+        "model_seconds": state.get("model_seconds", 0.0) + model_s,
+        "trace": trace,
+    }
+
+
+def verify(state: AgentState, deps: Deps) -> dict[str, Any]:
+    findings = run_checks(state["draft"], state["request"])
+    summary = f"{len(findings)} finding(s)" if findings else "all checks hold"
+    return {"findings": findings, "trace": [_step(state, "verify", summary, findings=[f.model_dump() for f in findings])]}
+
+
+def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
+    """The last word: anything still failing a check is dropped, so the result holds."""
+    from reasoner.embedded import repair
+
+    draft, req = state["draft"], state["request"]
+    findings = run_checks(draft, req)
+    if findings:
+        view = View(request=req, chunks=state["chunks"], draft=draft, findings=findings)
+        draft = repair(draft, view)
+    if "ner" not in req.tasks:
+        used = {r.head for r in draft.relations} | {r.tail for r in draft.relations}
+        used |= {a.entity for v in draft.events for a in v.arguments}
+        draft = draft.model_copy(update={"entities": [e for e in draft.entities if e.id in used]})
+    if "re" not in req.tasks:
+        draft = draft.model_copy(update={"relations": []})
+    if "ee" not in req.tasks:
+        draft = draft.model_copy(update={"events": []})
+    summary = f"{len(draft.entities)} entities, {len(draft.relations)} relations, {len(draft.events)} events"
+    if findings:
+        summary += f"; dropped what {len(findings)} unresolved finding(s) named"
+    return {"draft": draft, "trace": [_step(state, "finish", summary, iterations=state.get("iteration", 0),
+                                            tool_calls=state.get("tool_calls", 0))]}
+
+
+def _context(state: AgentState, deps: Deps) -> ToolContext:
+    req = state["request"]
+    return ToolContext(texts=req.texts, settings=deps.settings, descriptions=req.schema_.descriptions)
+
+
+def to_result(state: AgentState) -> Result:
+    """The final state as the contract's result, ids numbered in order of appearance."""
+    draft, req = state["draft"], state["request"]
+    first = lambda e: min((m.start for m in e.mentions), default=1 << 60)  # noqa: E731
+    entities = sorted(draft.entities, key=first)
+    ids = {e.id: f"E{i}" for i, e in enumerate(entities, 1)}
+    entities = [e.model_copy(update={"id": ids[e.id], "mentions": sorted(e.mentions, key=lambda m: m.start)})
+                for e in entities]
+    relations = [r.model_copy(update={"id": f"R{i}", "head": ids[r.head], "tail": ids[r.tail]})
+                 for i, r in enumerate(draft.relations, 1)]
+    events = sorted(draft.events, key=lambda v: min((m.start for m in v.trigger.mentions), default=1 << 60))
+    events = [v.model_copy(update={"id": f"V{i}", "arguments": [a.model_copy(update={"entity": ids[a.entity]})
+                                                               for a in v.arguments]})
+              for i, v in enumerate(events, 1)]
+    return Result(inputs=req.inputs, entities=entities, relations=relations, events=events,
+                  trace=state.get("trace", []))

@@ -1,0 +1,58 @@
+"""The graph's typed state, and the request it works on."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel, Field
+
+from agent.calls import Observation, ToolCall
+from agent.domain import Input, Schema, TraceStep
+from agent.draft import Draft
+
+Task = Literal["ner", "re", "ee"]
+ALL_TASKS: tuple[Task, ...] = ("ner", "re", "ee")
+
+
+class Request(BaseModel):
+    """What the user asked for: the inputs, the schema and the tasks."""
+
+    text: str | None = None
+    inputs: list[Input] = Field(default_factory=list)
+    schema_: Schema = Field(alias="schema")
+    tasks: list[Task] = Field(default_factory=lambda: list(ALL_TASKS))
+
+    model_config = {"populate_by_name": True}
+
+    @property
+    def texts(self) -> dict[str, str]:
+        return {"text": self.text} if self.text is not None else {}
+
+
+class Finding(BaseModel):
+    """Something a check found wrong: what, where, how sure, and what was done."""
+
+    check: str
+    message: str
+    where: str = ""
+    severity: Literal["info", "warning", "error"] = "error"
+    action: str = ""
+
+
+class AgentState(TypedDict, total=False):
+    request: Request
+    chunks: list[tuple[int, int]]
+    draft: Draft
+    pending: list[dict[str, Any]]  # tool calls as the reasoner emitted them (plain data)
+    calls: list[ToolCall]  # the ones that validated, waiting to run
+    call_errors: list[str]  # why the last emitted calls did not validate, for the reasoner
+    observations: list[Observation]  # what the last round of tool calls returned
+    history: list[str]  # names of tools that ran, all rounds
+    findings: list[Finding]
+    trace: Annotated[list[TraceStep], operator.add]
+    iteration: int
+    retries: int
+    tool_calls: int
+    done: bool
+    model_seconds: float

@@ -1,0 +1,1 @@
+"""Memory: stored runs, results and tool-result caches (see the project's issues)."""

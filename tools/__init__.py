@@ -1,0 +1,15 @@
+"""The tools the agent calls: small typed callables in a registry keyed by versioned name.
+
+Importing this package loads no model; each tool loads what it needs on first use.
+"""
+
+from __future__ import annotations
+
+from tools.base import Tool, ToolContext
+from tools.entities import RecognizeEntitiesTool
+from tools.events import DetectEventsTool
+from tools.relations import ExtractRelationsTool
+
+REGISTRY: dict[str, Tool] = {t.name: t for t in (RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool())}
+
+__all__ = ["REGISTRY", "Tool", "ToolContext"]

@@ -1,0 +1,52 @@
+"""What every tool is: a versioned name, typed arguments and result, and a batched run.
+
+A tool declares its call model (from ``agent.calls``); the registry maps the call's
+name to the tool (a dict lookup, never if/elif). ``run_batch`` takes many calls at once,
+possibly from several concurrent runs, so that the model behind the tool sees one batch.
+Heavy models load lazily inside ``run_batch``, never at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from agent.settings import Settings
+
+A = TypeVar("A", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may read besides its arguments: the run's inputs and settings."""
+
+    texts: dict[str, str]
+    settings: Settings
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def chunk(self, input_id: str, start: int, end: int) -> str:
+        return self.texts[input_id][start:end]
+
+
+class Tool(Generic[A, R]):
+    name: ClassVar[str]
+    call_model: ClassVar[type[BaseModel]]
+    result_model: ClassVar[type[BaseModel]]
+
+    def check(self, args: A, ctx: ToolContext) -> None:
+        """Raise ``CallError`` when the arguments cannot run against these inputs."""
+
+    def run_batch(self, items: list[tuple[A, ToolContext]]) -> list[R]:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """The tool as a reasoner's catalogue shows it: name, purpose, argument schema."""
+        args_model = self.call_model.model_fields["arguments"].annotation
+        return {
+            "name": self.name,
+            "description": (self.call_model.__doc__ or "").strip(),
+            "parameters": args_model.model_json_schema() if isinstance(args_model, type) else {},
+        }
