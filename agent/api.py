@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -11,7 +10,7 @@ from agent.domain import Result, Schema
 from agent.errors import InputError
 from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
-from agent.nodes import Deps, to_result
+from agent.nodes import Deps, to_results
 from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
@@ -43,9 +42,13 @@ class Agent:
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
 
     def run(self, request: Request) -> Result:
+        return self.run_many(request)[0]
+
+    def run_many(self, request: Request) -> list[Result]:
+        """Run the graph once; a batch request gives one result per document."""
         with active_run():
             state = self.graph.invoke({"request": request, "trace": []}, {"recursion_limit": self.recursion_limit})
-        return to_result(state)
+        return to_results(state)
 
 
 @lru_cache(maxsize=4)
@@ -75,13 +78,17 @@ def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence
 
 
 def extract_batch(texts: Sequence[str], schema: Schema | dict[str, Any] | None = None,
-                  tasks: str | list[str] | None = None, reasoner: str = "embedded", workers: int = 64,
+                  tasks: str | list[str] | None = None, reasoner: str = "embedded", batch_size: int = 256,
                   agent: Agent | None = None) -> list[Result]:
-    """Many texts at once: the runs go concurrently, and their model calls are batched."""
+    """Many independent texts: one run of the agent per ``batch_size`` texts, each tool
+    call batched over them, one result per text, the same as extracting each alone."""
     sch = default_schema() if schema is None else parse_schema(schema)
-    requests = [make_request(t, schema=sch, tasks=tasks) for t in texts]
+    task_list = parse_tasks(tasks)
+    for k, t in enumerate(texts):
+        check_text(t, f"text {k}")
     ag = agent or _default_agent(reasoner)
-    if len(requests) <= 1 or workers <= 1:
-        return [ag.run(r) for r in requests]
-    with ThreadPoolExecutor(max_workers=min(workers, len(requests))) as pool:
-        return list(pool.map(ag.run, requests))
+    out: list[Result] = []
+    for k in range(0, len(texts), batch_size):
+        docs = list(texts[k : k + batch_size])
+        out += ag.run_many(Request(documents=docs, schema=sch, tasks=task_list))
+    return out

@@ -2,10 +2,12 @@
 
 When many runs of the agent go at once (a batch of documents, a server), each run's
 tool calls are small. ``Batcher`` gathers the calls that arrive together from several
-threads into one call of the tool, so the model sees one batch. The first caller to
-arrive leads: it waits until every active run has submitted (or ``wait_s`` passes),
-runs the batch, and hands each caller its own results. With one run active it runs at
-once, with no wait.
+threads into one call of the tool, so the model sees one batch.
+
+The first caller to arrive leads. It waits until every active run is parked in some
+batcher (so no run is still on its way with more work), or until ``wait_s`` passes,
+then runs the batch and hands each caller its own results. With one run active it runs
+at once, with no wait.
 """
 
 from __future__ import annotations
@@ -18,25 +20,23 @@ from typing import Callable, Generic, Iterator, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-_active = 0
-_active_lock = threading.Lock()
+_cv = threading.Condition()  # shared by every batcher: parking anywhere counts
+_active = 0  # runs under way
+_parked = 0  # runs waiting in a batcher
 
 
 @contextmanager
 def active_run() -> Iterator[None]:
     """Count a run as active while it lasts, so batchers know how many to wait for."""
     global _active
-    with _active_lock:
+    with _cv:
         _active += 1
     try:
         yield
     finally:
-        with _active_lock:
+        with _cv:
             _active -= 1
-
-
-def active_runs() -> int:
-    return max(1, _active)
+            _cv.notify_all()
 
 
 class _Slot(Generic[R]):
@@ -47,28 +47,29 @@ class _Slot(Generic[R]):
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, fn: Callable[[list[T]], list[R]], max_items: int = 512, wait_s: float = 0.004) -> None:
+    def __init__(self, fn: Callable[[list[T]], list[R]], max_items: int = 512, wait_s: float = 0.02) -> None:
         self.fn, self.max_items, self.wait_s = fn, max_items, wait_s
-        self._cv = threading.Condition()
         self._queue: list[tuple[list[T], _Slot[R]]] = []
         self._leading = False
 
     def __call__(self, items: list[T]) -> list[R]:
+        global _parked
         if not items:
             return []
         slot: _Slot[R] = _Slot(len(items))
-        with self._cv:
+        with _cv:
             self._queue.append((items, slot))
-            self._cv.notify_all()
+            _parked += 1
+            _cv.notify_all()
             while self._leading and not slot.done:
-                self._cv.wait()
+                _cv.wait()
             if slot.done:
                 return self._take(slot)
             self._leading = True
             deadline = time.monotonic() + self.wait_s
-            while (len(self._queue) < active_runs() and sum(s.n for _, s in self._queue) < self.max_items
+            while (_parked < max(1, _active) and sum(s.n for _, s in self._queue) < self.max_items
                    and (left := deadline - time.monotonic()) > 0):
-                self._cv.wait(left)
+                _cv.wait(left)
             batch, self._queue = self._queue, []
         try:
             flat = [x for items_, _ in batch for x in items_]
@@ -76,13 +77,14 @@ class Batcher(Generic[T, R]):
             error = None
         except BaseException as e:  # handed to every caller of this batch
             out, error = [], e
-        with self._cv:
+        with _cv:
             k = 0
             for _, s in batch:
                 s.result, s.error, s.done = out[k : k + s.n], error, True
                 k += s.n
+            _parked -= len(batch)  # served: they are back at work
             self._leading = False
-            self._cv.notify_all()
+            _cv.notify_all()
         return self._take(slot)
 
     @staticmethod

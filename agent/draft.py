@@ -23,71 +23,85 @@ class Draft(BaseModel):
 
     def refs_in(self, input_id: str, start: int, end: int) -> list[SpanRef]:
         """Every entity mention inside ``[start, end)`` of a text input, as tools see it."""
-        return [
-            SpanRef(id=e.id, type=e.type, start=m.start, end=m.end)
-            for e in self.entities
-            for m in e.mentions
-            if m.input == input_id and start <= m.start and m.end <= end
-        ]
+        return [r for r in self.refs_by_input().get(input_id, []) if start <= r.start and r.end <= end]
+
+    def refs_by_input(self) -> dict[str, list[SpanRef]]:
+        out: dict[str, list[SpanRef]] = {}
+        for e in self.entities:
+            for m in e.mentions:
+                out.setdefault(m.input, []).append(SpanRef(id=e.id, type=e.type, start=m.start, end=m.end))
+        return out
 
 
 def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def add_entities(draft: Draft, input_id: str, cands: list[SpanCandidate]) -> Draft:
-    entities = [e.model_copy(deep=True) for e in draft.entities]
-    by_key = {(_key(e.text), e.type): e for e in entities}
-    taken = {(m.input, m.start, m.end) for e in entities for m in e.mentions}
-    for c in cands:
-        if (input_id, c.start, c.end) in taken:
-            continue
-        mention = Mention(input=input_id, start=c.start, end=c.end)
-        found = by_key.get((_key(c.text), c.type))
-        if found is not None:
-            found.mentions.append(mention)
-            found.score = max(found.score, c.score)
-        else:
-            e = Entity(id=f"E{len(entities) + 1}", text=c.text, type=c.type, score=c.score, mentions=[mention])
-            entities.append(e)
-            by_key[(_key(c.text), c.type)] = e
-        taken.add((input_id, c.start, c.end))
-    return draft.model_copy(update={"entities": entities})
+class DraftBuilder:
+    """Merges tool results into a copy of a draft, with its indexes built once.
 
+    ``per_input``: the text inputs are independent documents (a batch), so the same
+    name in two of them is two entities."""
 
-def add_relations(draft: Draft, cands: list[RelationCandidate]) -> Draft:
-    relations = list(draft.relations)
-    seen = {(r.type, r.head, r.tail): i for i, r in enumerate(relations)}
-    for c in cands:
-        key = (c.type, c.head, c.tail)
-        if key in seen:
-            i = seen[key]
-            if c.score > relations[i].score:
-                relations[i] = relations[i].model_copy(update={"score": c.score})
-            continue
-        seen[key] = len(relations)
-        relations.append(Relation(id=f"R{len(relations) + 1}", type=c.type, head=c.head, tail=c.tail, score=c.score))
-    return draft.model_copy(update={"relations": relations})
+    def __init__(self, draft: Draft, per_input: bool = False) -> None:
+        self.per_input = per_input
+        self.entities = [e.model_copy(deep=True) for e in draft.entities]
+        self.relations = list(draft.relations)
+        self.events = list(draft.events)
+        self._by_key = {(self._scope(e), _key(e.text), e.type): e for e in self.entities}
+        self._at = {(m.input, m.start, m.end): e.id for e in self.entities for m in e.mentions}
+        self._rel = {(r.type, r.head, r.tail): i for i, r in enumerate(self.relations)}
+        self._trig = {(v.type, m.input, m.start, m.end) for v in self.events for m in v.trigger.mentions}
 
+    def _scope(self, e: Entity) -> str:
+        return e.mentions[0].input if self.per_input and e.mentions else ""
 
-def add_events(draft: Draft, input_id: str, cands: list[EventCandidate]) -> Draft:
-    """Add events; an argument that is not an entity yet becomes one first."""
-    for c in cands:
-        new = [a.span for a in c.arguments if a.span is not None]
-        if new:
-            draft = add_entities(draft, input_id, new)
-    index = {(m.input, m.start, m.end): e.id for e in draft.entities for m in e.mentions}
-    events = list(draft.events)
-    seen = {(v.type, m.start, m.end) for v in events for m in v.trigger.mentions}
-    for c in cands:
-        if (c.type, c.trigger.start, c.trigger.end) in seen:
-            continue
-        args = []
-        for a in c.arguments:
-            ent = a.entity if a.span is None else index.get((input_id, a.span.start, a.span.end))
-            if ent is not None:
-                args.append(Argument(role=a.role, entity=ent))
-        trigger = Trigger(text=c.trigger.text, mentions=[Mention(input=input_id, start=c.trigger.start, end=c.trigger.end)])
-        events.append(Event(id=f"V{len(events) + 1}", type=c.type, score=c.score, trigger=trigger, arguments=args))
-        seen.add((c.type, c.trigger.start, c.trigger.end))
-    return draft.model_copy(update={"events": events})
+    def draft(self) -> Draft:
+        return Draft(entities=self.entities, relations=self.relations, events=self.events)
+
+    def add_entities(self, input_id: str, cands: list[SpanCandidate]) -> None:
+        here = input_id if self.per_input else ""
+        for c in cands:
+            if (input_id, c.start, c.end) in self._at:
+                continue
+            mention = Mention(input=input_id, start=c.start, end=c.end)
+            found = self._by_key.get((here, _key(c.text), c.type))
+            if found is not None:
+                found.mentions.append(mention)
+                found.score = max(found.score, c.score)
+            else:
+                found = Entity(id=f"E{len(self.entities) + 1}", text=c.text, type=c.type, score=c.score,
+                               mentions=[mention])
+                self.entities.append(found)
+                self._by_key[(here, _key(c.text), c.type)] = found
+            self._at[(input_id, c.start, c.end)] = found.id
+
+    def add_relations(self, cands: list[RelationCandidate]) -> None:
+        for c in cands:
+            key = (c.type, c.head, c.tail)
+            if key in self._rel:
+                i = self._rel[key]
+                if c.score > self.relations[i].score:
+                    self.relations[i] = self.relations[i].model_copy(update={"score": c.score})
+                continue
+            self._rel[key] = len(self.relations)
+            self.relations.append(Relation(id=f"R{len(self.relations) + 1}", type=c.type, head=c.head,
+                                           tail=c.tail, score=c.score))
+
+    def add_events(self, input_id: str, cands: list[EventCandidate]) -> None:
+        """Add events; an argument that is not an entity yet becomes one first."""
+        self.add_entities(input_id, [a.span for c in cands for a in c.arguments if a.span is not None])
+        for c in cands:
+            key = (c.type, input_id, c.trigger.start, c.trigger.end)
+            if key in self._trig:
+                continue
+            args = []
+            for a in c.arguments:
+                ent = a.entity if a.span is None else self._at.get((input_id, a.span.start, a.span.end))
+                if ent is not None:
+                    args.append(Argument(role=a.role, entity=ent))
+            trigger = Trigger(text=c.trigger.text,
+                              mentions=[Mention(input=input_id, start=c.trigger.start, end=c.trigger.end)])
+            self.events.append(Event(id=f"V{len(self.events) + 1}", type=c.type, score=c.score, trigger=trigger,
+                                     arguments=args))
+            self._trig.add(key)

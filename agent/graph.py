@@ -17,6 +17,10 @@ from agent.nodes import Deps
 from agent.state import AgentState
 
 
+def after_reason(state: AgentState) -> Literal["validate", "verify"]:
+    return "validate" if state.get("pending") else "verify"
+
+
 def after_validate(state: AgentState) -> Literal["reason", "act", "verify"]:
     if state.get("call_errors"):
         return "reason"
@@ -39,7 +43,7 @@ def build_graph(deps: Deps):  # type: ignore[no-untyped-def]
         g.add_node(name, partial(getattr(nodes, name), deps=deps))
     g.add_edge(START, "perceive")
     g.add_edge("perceive", "reason")
-    g.add_edge("reason", "validate")
+    g.add_conditional_edges("reason", after_reason)
     g.add_conditional_edges("validate", after_validate)
     g.add_edge("act", "verify")
     g.add_conditional_edges("verify", partial(after_verify, deps=deps), ["reason", "finish"])

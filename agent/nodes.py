@@ -47,16 +47,15 @@ def _step(state: AgentState, node: str, summary: str, k: int = 0, **extra: Any) 
 
 def perceive(state: AgentState, deps: Deps) -> dict[str, Any]:
     req = state["request"]
-    chunks = chunk_text(req.text, deps.settings.chunk_chars) if req.text else []
-    inputs = list(req.inputs)
-    if req.text is not None and not any(isinstance(i, TextInput) for i in inputs):
-        inputs.insert(0, TextInput())
+    chunks = [(i, s, e) for i, text in req.texts.items() for s, e in chunk_text(text, deps.settings.chunk_chars)]
+    known = {i.id for i in req.inputs}
+    inputs = [TextInput(id=i) for i in req.texts if i not in known] + list(req.inputs)
     req = req.model_copy(update={"inputs": inputs})
     return {
         "request": req, "chunks": chunks, "draft": Draft(), "iteration": 0, "retries": 0, "tool_calls": 0,
         "history": [], "observations": [], "findings": [], "call_errors": [], "done": False, "model_seconds": 0.0,
         "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)",
-                        chunks=[list(c) for c in chunks])],
+                        chunks=[[s, e] for _, s, e in chunks] if not req.is_batch else len(chunks))],
     }
 
 
@@ -86,7 +85,10 @@ def validate(state: AgentState, deps: Deps) -> dict[str, Any]:
     for i, raw in enumerate(state.get("pending", [])):
         try:
             call = TOOL_CALL.validate_python(raw)
-            deps.tools[call.tool].check(call.arguments, ctx)
+            tool = deps.tools.get(call.tool)
+            if tool is None:
+                raise CallError(f"tool {call.tool!r} is not available in this run (available: {sorted(deps.tools)})")
+            tool.check(call.arguments, ctx)
             good.append(call)
         except ValidationError as e:
             name = raw.get("tool") if isinstance(raw, dict) else None
@@ -137,7 +139,8 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
                            seconds=round(dt, 4)))
     return {
         "observations": [o for o in observations if o is not None],
-        "history": state.get("history", []) + [c.tool for c in calls],
+        "history": state.get("history", []) + [
+            f"{c.tool}@{c.arguments.input}:{c.arguments.start}:{c.arguments.end}" for c in calls],
         "tool_calls": state.get("tool_calls", 0) + len(calls),
         "calls": [],
         "model_seconds": state.get("model_seconds", 0.0) + model_s,
@@ -180,9 +183,42 @@ def _context(state: AgentState, deps: Deps) -> ToolContext:
     return ToolContext(texts=req.texts, settings=deps.settings, descriptions=req.schema_.descriptions)
 
 
-def to_result(state: AgentState) -> Result:
-    """The final state as the contract's result, ids numbered in order of appearance."""
+def to_results(state: AgentState) -> list[Result]:
+    """The final state as the contract's result: one, or one per document of a batch."""
     draft, req = state["draft"], state["request"]
+    trace = state.get("trace", [])
+    if not req.is_batch:
+        return [_result(draft, list(req.inputs), trace)]
+    by_doc: dict[str, Draft] = {i: Draft() for i in req.texts}
+    home = {e.id: e.mentions[0].input for e in draft.entities if e.mentions}
+    for e in draft.entities:
+        if e.id in home:
+            by_doc[home[e.id]].entities.append(_rename(e, "text"))
+    for r in draft.relations:
+        by_doc[home[r.head]].relations.append(r)
+    for v in draft.events:
+        doc = v.trigger.mentions[0].input
+        by_doc[doc].events.append(v.model_copy(update={"trigger": _rename(v.trigger, "text")}))
+    return [_result(d, [TextInput()], _doc_trace(trace, i)) for i, d in by_doc.items()]
+
+
+def _rename(item, input_id: str):  # type: ignore[no-untyped-def]
+    return item.model_copy(update={"mentions": [m.model_copy(update={"input": input_id}) for m in item.mentions]})
+
+
+def _doc_trace(trace: list[TraceStep], doc: str) -> list[TraceStep]:
+    """A batch's trace as one document saw it: each step, with the calls on that document."""
+    out = []
+    for s in trace:
+        extra = dict(s.model_extra or {})
+        if "arguments" in extra:
+            extra["arguments"] = [dict(a, input="text") for a in extra["arguments"] if a.get("input") == doc]
+        out.append(TraceStep(step=s.step, node=s.node, summary=s.summary, batch_document=doc, **extra))
+    return out
+
+
+def _result(draft: Draft, inputs: list, trace: list[TraceStep]) -> Result:  # type: ignore[type-arg]
+    """Ids numbered in order of appearance."""
     first = lambda e: min((m.start for m in e.mentions), default=1 << 60)  # noqa: E731
     entities = sorted(draft.entities, key=first)
     ids = {e.id: f"E{i}" for i, e in enumerate(entities, 1)}
@@ -194,5 +230,4 @@ def to_result(state: AgentState) -> Result:
     events = [v.model_copy(update={"id": f"V{i}", "arguments": [a.model_copy(update={"entity": ids[a.entity]})
                                                                for a in v.arguments]})
               for i, v in enumerate(events, 1)]
-    return Result(inputs=req.inputs, entities=entities, relations=relations, events=events,
-                  trace=state.get("trace", []))
+    return Result(inputs=inputs, entities=entities, relations=relations, events=events, trace=trace)

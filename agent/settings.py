@@ -42,7 +42,9 @@ class Settings(BaseModel):
     role_threshold: float = Field(0.25, ge=0, le=1, description="Least score of an argument for a role.")
     # batching of model calls across concurrent runs
     batch_max: int = Field(512, ge=1, description="Most items in one batched model call.")
-    batch_wait_ms: float = Field(4.0, ge=0, description="Longest wait to fill a batch while other runs are busy.")
+    batch_wait_ms: float = Field(
+        50.0, ge=0, description="Longest wait for busy runs to join a batch (runs all parked go at once)."
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -12,6 +12,7 @@ from agent.domain import Input, Schema, TraceStep
 from agent.draft import Draft
 
 Task = Literal["ner", "re", "ee"]
+Chunk = tuple[str, int, int]  # (text input id, start, end)
 ALL_TASKS: tuple[Task, ...] = ("ner", "re", "ee")
 
 
@@ -19,6 +20,7 @@ class Request(BaseModel):
     """What the user asked for: the inputs, the schema and the tasks."""
 
     text: str | None = None
+    documents: list[str] = Field(default_factory=list, description="A batch: independent texts, one result each.")
     inputs: list[Input] = Field(default_factory=list)
     schema_: Schema = Field(alias="schema")
     tasks: list[Task] = Field(default_factory=lambda: list(ALL_TASKS))
@@ -26,7 +28,14 @@ class Request(BaseModel):
     model_config = {"populate_by_name": True}
 
     @property
+    def is_batch(self) -> bool:
+        return bool(self.documents)
+
+    @property
     def texts(self) -> dict[str, str]:
+        """Text inputs by id: ``text``, or ``doc0``, ``doc1``... for a batch."""
+        if self.documents:
+            return {f"doc{i}": t for i, t in enumerate(self.documents)}
         return {"text": self.text} if self.text is not None else {}
 
 
@@ -42,13 +51,13 @@ class Finding(BaseModel):
 
 class AgentState(TypedDict, total=False):
     request: Request
-    chunks: list[tuple[int, int]]
+    chunks: list[Chunk]
     draft: Draft
     pending: list[dict[str, Any]]  # tool calls as the reasoner emitted them (plain data)
     calls: list[ToolCall]  # the ones that validated, waiting to run
     call_errors: list[str]  # why the last emitted calls did not validate, for the reasoner
     observations: list[Observation]  # what the last round of tool calls returned
-    history: list[str]  # names of tools that ran, all rounds
+    history: list[str]  # "tool@input:start:end" of every call that ran, all rounds
     findings: list[Finding]
     trace: Annotated[list[TraceStep], operator.add]
     iteration: int

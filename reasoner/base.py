@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from agent.calls import Observation
 from agent.draft import Draft
-from agent.state import Finding, Request
+from agent.state import Chunk, Finding, Request
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class View:
     """What a reasoner sees of the run."""
 
     request: Request
-    chunks: list[tuple[int, int]]
+    chunks: list[Chunk]
     draft: Draft
     observations: list[Observation] = field(default_factory=list)
     call_errors: list[str] = field(default_factory=list)

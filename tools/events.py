@@ -30,7 +30,7 @@ from tools.base import Tool, ToolContext
 from tools.meaning import describe, embed, type_similarity
 from tools.syntax import locate
 from tools.text_checks import check_span
-from tools.text_models import parse_many
+from tools.text_models import lemmatize, parse_many
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Span, Token
@@ -79,7 +79,8 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
     def run_batch(self, items: list[tuple[DetectEventsArgs, ToolContext]]) -> list[DetectEventsResult]:
         if not items:
             return []
-        docs = parse_many([ctx.chunk(a.input, a.start, a.end) for a, ctx in items], items[0][1].settings.spacy_model)
+        which = items[0][1].settings.spacy_model
+        docs = lemmatize(parse_many([ctx.chunk(a.input, a.start, a.end) for a, ctx in items], which), which)
         cands = [
             [t for t in doc if t.pos_ in ("VERB", "NOUN") and t.lemma_.lower() not in _AUX_LEMMAS and t.is_alpha]
             for doc in docs

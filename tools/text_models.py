@@ -67,9 +67,27 @@ def parse_many(texts: list[str], which: str = "auto") -> list["Doc"]:
         missing = [t for t in dict.fromkeys(texts) if (which, t) not in _DOCS]
         if missing:
             nlp = spacy_pipeline(which)
-            for t, doc in zip(missing, nlp.pipe(missing, batch_size=64)):
+            # lemmas are made later, only for the documents that need them
+            lazy = [p for p in ("lemmatizer",) if p in nlp.pipe_names]
+            for t, doc in zip(missing, nlp.pipe(missing, batch_size=256, disable=lazy)):
                 _DOCS.put((which, t), doc)
         return [_DOCS[(which, t)] for t in texts]
+
+
+def lemmatize(docs: list["Doc"], which: str = "auto") -> list["Doc"]:
+    """Add lemmas to parsed documents that have none yet."""
+    with MODEL_LOCK:
+        nlp = spacy_pipeline(which)
+        if "lemmatizer" in nlp.pipe_names:
+            lemmatizer = nlp.get_pipe("lemmatizer")
+            for doc in docs:
+                if not doc.user_data.get("lemmas"):
+                    lemmatizer(doc)
+                    doc.user_data["lemmas"] = True
+        return docs
+
+
+_EMBEDDERS: list["Embedder"] = []
 
 
 class Embedder:
@@ -90,6 +108,7 @@ class Embedder:
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim() or 384)
         self._cache: _LRU = _LRU(200_000)
+        _EMBEDDERS.append(self)
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         texts = list(texts)
@@ -115,3 +134,12 @@ def default_embedding_path() -> str:
 @lru_cache(maxsize=2)
 def embedder(path: str | None = None) -> Embedder:
     return Embedder(path or default_embedding_path())
+
+
+
+def clear_caches() -> None:
+    """Forget parsed documents and embeddings (models stay loaded): for benchmarks."""
+    with MODEL_LOCK:
+        _DOCS.clear()
+        for e in _EMBEDDERS:
+            e._cache.clear()

@@ -1,0 +1,89 @@
+"""NER on the development sets, through the whole agent, zero-shot.
+
+For each dataset its own entity types are the schema. Prints strict span F1 (exact
+offsets and type, micro-averaged), throughput in sentences per second when the agent
+is given the whole set as a batch, and the agent's overhead: the same tool calls made
+bare (no graph, no validation, no checks) against the full agent, in one run.
+
+    .venv/bin/python bench/ner_dev.py [--limit N] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from agent.api import Agent, extract_batch  # noqa: E402
+from agent.calls import RecognizeEntitiesArgs  # noqa: E402
+from agent.domain import Schema  # noqa: E402
+from bench.conll import dataset_types, read_conll  # noqa: E402
+from tools import REGISTRY, ToolContext  # noqa: E402
+from tools.text_models import clear_caches  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
+SETS = {"WNUT-17": "wnut17.dev.conll", "CrossNER politics": "crossner-politics.dev.txt",
+        "CrossNER science": "crossner-science.dev.txt"}
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def run_set(name: str, path: Path, limit: int | None, agent: Agent) -> dict:
+    sents = read_conll(path)[:limit]
+    schema = Schema(entity_types=dataset_types(sents))
+    texts = [s.text for s in sents]
+    # warm the models and the schema's type vectors outside the timings
+    extract_batch(texts[:4], schema=schema, tasks="ner", agent=agent)
+
+    clear_caches()
+    t0 = time.perf_counter()
+    results = extract_batch(texts, schema=schema, tasks="ner", agent=agent)
+    agent_s = time.perf_counter() - t0
+
+    clear_caches()
+    tool = REGISTRY["recognize_entities.v1"]
+    items = [(RecognizeEntitiesArgs(start=0, end=len(t), entity_types=schema.entity_types),
+              ToolContext({"text": t}, agent.settings)) for t in texts]
+    t0 = time.perf_counter()
+    tool.run_batch(items)
+    bare_s = time.perf_counter() - t0
+
+    tp = fp = fn = 0
+    for s, r in zip(sents, results):
+        gold = set(s.spans)
+        pred = {(m.start, m.end, e.type) for e in r.entities for m in e.mentions}
+        tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+    p, rc, f1 = prf(tp, fp, fn)
+    return {"dataset": name, "sentences": len(sents), "gold": tp + fn, "P": p, "R": rc, "F1": f1,
+            "sent_per_s": len(sents) / agent_s, "agent_s": agent_s, "bare_s": bare_s,
+            "overhead": max(0.0, 1 - bare_s / agent_s)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=None, help="sentences per dataset (default: all)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
+    a = ap.parse_args()
+    agent = Agent()
+    rows = [run_set(name, DATA / f, a.limit, agent) for name, f in SETS.items()]
+    print(f"NER, zero-shot with each dataset's own types, through the agent (2 cores: {os.cpu_count()} CPUs seen)")
+    print(f"{'dataset':20s} {'sents':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} {'sent/s':>7s} {'agent s':>8s} {'bare s':>7s} {'overhead':>8s}")
+    for r in rows:
+        print(f"{r['dataset']:20s} {r['sentences']:6d} {r['P']:6.3f} {r['R']:6.3f} {r['F1']:6.3f} "
+              f"{r['sent_per_s']:7.1f} {r['agent_s']:8.2f} {r['bare_s']:7.2f} {r['overhead']:8.1%}")
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
