@@ -110,8 +110,12 @@ def _write_atomic(path: Path, payload: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every usage or input error is one line on stderr and exit 2."""
     command = typer.main.get_command(app)
+    args = argv if argv is not None else sys.argv[1:]
+    if not args:
+        print("muie: missing command: extract or schema (see muie --help)", file=sys.stderr)
+        return 2
     try:
-        command.main(args=argv if argv is not None else sys.argv[1:], prog_name="muie", standalone_mode=False)
+        command.main(args=args, prog_name="muie", standalone_mode=False)
         return 0
     except InputError as e:
         print(f"muie: {e}", file=sys.stderr)

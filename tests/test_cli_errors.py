@@ -206,3 +206,11 @@ def test_extract_help(tmp_path):
     for flag in ("--text", "--text-file", "--schema", "--tasks", "--out"):
         assert flag in run.stdout
     assert run.seconds < FAST_S
+
+
+def test_bare_command_is_one_line_and_exit_2():
+    proc = subprocess.run([str(MUIE)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and "command" in lines[0]

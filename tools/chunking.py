@@ -36,14 +36,16 @@ def chunk_text(text: str, max_chars: int) -> list[tuple[int, int]]:
 
 def _cut(text: str, start: int, end: int) -> int:
     """The best place to end a chunk in ``(start, end]``: after the last boundary found
-    in its second half, trying the strongest kind of boundary first."""
-    window = text[start:end + 1]
+    in its second half, trying the strongest kind of boundary first; else after the last
+    space anywhere in it; else (one word longer than a chunk) at ``end``."""
+    window = text[start : end + 1]
     half = (end - start) // 2
     for pattern in _BOUNDARIES:
         last = None
         for m in pattern.finditer(window):
-            if m.end() > half and m.end() <= end - start:
+            if half < m.end() <= end - start:
                 last = m
         if last is not None:
             return start + last.end()
-    return end
+    spaces = [m.end() for m in _BOUNDARIES[-1].finditer(window) if 0 < m.end() <= end - start]
+    return start + spaces[-1] if spaces else end
