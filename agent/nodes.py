@@ -199,21 +199,27 @@ def to_results(state: AgentState) -> list[Result]:
     for v in draft.events:
         doc = v.trigger.mentions[0].input
         by_doc[doc].events.append(v.model_copy(update={"trigger": _rename(v.trigger, "text")}))
-    return [_result(d, [TextInput()], _doc_trace(trace, i)) for i, d in by_doc.items()]
+    traces = _doc_traces(trace, list(by_doc))
+    return [_result(d, [TextInput()], traces[i]) for i, d in by_doc.items()]
 
 
 def _rename(item, input_id: str):  # type: ignore[no-untyped-def]
     return item.model_copy(update={"mentions": [m.model_copy(update={"input": input_id}) for m in item.mentions]})
 
 
-def _doc_trace(trace: list[TraceStep], doc: str) -> list[TraceStep]:
-    """A batch's trace as one document saw it: each step, with the calls on that document."""
-    out = []
+def _doc_traces(trace: list[TraceStep], docs: list[str]) -> dict[str, list[TraceStep]]:
+    """A batch's trace as each document saw it: every step, with the calls on that document."""
+    out: dict[str, list[TraceStep]] = {d: [] for d in docs}
     for s in trace:
         extra = dict(s.model_extra or {})
-        if "arguments" in extra:
-            extra["arguments"] = [dict(a, input="text") for a in extra["arguments"] if a.get("input") == doc]
-        out.append(TraceStep(step=s.step, node=s.node, summary=s.summary, batch_document=doc, **extra))
+        by_doc: dict[str, list[dict]] = {}
+        for a in extra.get("arguments", []):
+            by_doc.setdefault(a.get("input"), []).append(dict(a, input="text"))
+        for d in docs:
+            if "arguments" in extra:
+                extra["arguments"] = by_doc.get(d, [])
+            out[d].append(TraceStep.model_construct(step=s.step, node=s.node, summary=s.summary,
+                                                    batch_document=d, **extra))
     return out
 
 

@@ -27,6 +27,8 @@ from tools import REGISTRY, ToolContext  # noqa: E402
 from tools.text_models import clear_caches  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
+REPEATS = 2
+BATCH = 256
 SETS = {"WNUT-17": "wnut17.dev.conll", "CrossNER politics": "crossner-politics.dev.txt",
         "CrossNER science": "crossner-science.dev.txt"}
 
@@ -44,18 +46,24 @@ def run_set(name: str, path: Path, limit: int | None, agent: Agent) -> dict:
     # warm the models and the schema's type vectors outside the timings
     extract_batch(texts[:4], schema=schema, tasks="ner", agent=agent)
 
-    clear_caches()
-    t0 = time.perf_counter()
-    results = extract_batch(texts, schema=schema, tasks="ner", agent=agent)
-    agent_s = time.perf_counter() - t0
-
-    clear_caches()
     tool = REGISTRY["recognize_entities.v1"]
     items = [(RecognizeEntitiesArgs(start=0, end=len(t), entity_types=schema.entity_types),
               ToolContext({"text": t}, agent.settings)) for t in texts]
-    t0 = time.perf_counter()
-    tool.run_batch(items)
-    bare_s = time.perf_counter() - t0
+    agent_s = bare_s = in_tools_s = float("inf")
+    for _ in range(REPEATS):  # alternate, keep the best of each: these machines are noisy
+        clear_caches()
+        t0 = time.perf_counter()
+        results = extract_batch(texts, schema=schema, tasks="ner", agent=agent, batch_size=BATCH)
+        if time.perf_counter() - t0 < agent_s:
+            agent_s = time.perf_counter() - t0
+            # time inside the tools, from the agent's own trace (one trace per batch of BATCH)
+            in_tools_s = sum(s.model_extra.get("seconds", 0.0) for r in results[::BATCH]
+                             for s in r.trace if s.node == "act")
+        clear_caches()
+        t0 = time.perf_counter()
+        for k in range(0, len(items), BATCH):  # the same calls, in the same batches
+            tool.run_batch(items[k : k + BATCH])
+        bare_s = min(bare_s, time.perf_counter() - t0)
 
     tp = fp = fn = 0
     for s, r in zip(sents, results):
@@ -65,7 +73,7 @@ def run_set(name: str, path: Path, limit: int | None, agent: Agent) -> dict:
     p, rc, f1 = prf(tp, fp, fn)
     return {"dataset": name, "sentences": len(sents), "gold": tp + fn, "P": p, "R": rc, "F1": f1,
             "sent_per_s": len(sents) / agent_s, "agent_s": agent_s, "bare_s": bare_s,
-            "overhead": max(0.0, 1 - bare_s / agent_s)}
+            "overhead_vs_bare": 1 - bare_s / agent_s, "overhead_in_run": 1 - in_tools_s / agent_s}
 
 
 def main() -> int:
@@ -76,10 +84,14 @@ def main() -> int:
     agent = Agent()
     rows = [run_set(name, DATA / f, a.limit, agent) for name, f in SETS.items()]
     print(f"NER, zero-shot with each dataset's own types, through the agent (2 cores: {os.cpu_count()} CPUs seen)")
-    print(f"{'dataset':20s} {'sents':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} {'sent/s':>7s} {'agent s':>8s} {'bare s':>7s} {'overhead':>8s}")
+    print("overhead vs bare: 1 - (the same tool calls made bare) / (the agent), best of "
+          f"{REPEATS} alternating runs;\noverhead in run: the agent's time outside its tool calls, from its own trace")
+    print(f"{'dataset':20s} {'sents':>6s} {'P':>6s} {'R':>6s} {'F1':>6s} {'sent/s':>7s} {'agent s':>8s} "
+          f"{'bare s':>7s} {'vs bare':>8s} {'in run':>7s}")
     for r in rows:
         print(f"{r['dataset']:20s} {r['sentences']:6d} {r['P']:6.3f} {r['R']:6.3f} {r['F1']:6.3f} "
-              f"{r['sent_per_s']:7.1f} {r['agent_s']:8.2f} {r['bare_s']:7.2f} {r['overhead']:8.1%}")
+              f"{r['sent_per_s']:7.1f} {r['agent_s']:8.2f} {r['bare_s']:7.2f} {r['overhead_vs_bare']:8.1%} "
+              f"{r['overhead_in_run']:7.1%}")
     if a.json:
         a.json.write_text(json.dumps(rows, indent=2))
     return 0
