@@ -30,9 +30,12 @@ def read_text_file(path: str | Path) -> str:
     except OSError as e:
         raise InputError(str(path), f"cannot be read ({e.strerror or e})") from None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(str(path), f"not UTF-8 text (bad byte at offset {e.start})") from None
+    # offsets refer to the text as Python reads the file (universal newlines), as every
+    # reader of the result will
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_text(text: str, what: str = "--text") -> str:

@@ -121,3 +121,26 @@ def test_batch_gives_the_same_results_as_one_by_one():
     many = muie.extract_batch(texts, schema=SCHEMA, batch_size=5)
     strip = lambda r: r.model_copy(update={"trace": []}).model_dump()  # noqa: E731
     assert [strip(r) for r in many] == [strip(r) for r in one]
+
+
+def test_offsets_match_the_file_as_python_reads_it(tmp_path):
+    """CRLF line ends, a byte-order mark, accents and emoji: mentions index the text as
+    ``open(path, encoding="utf-8").read()`` gives it, as every reader of the result does."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    raw = "\ufeffBarack Obama visited São Paulo 🙂 today.\r\nMarie Curie was born in Warsaw.\r\n"
+    f = tmp_path / "in.txt"
+    f.write_bytes(raw.encode("utf-8"))
+    out = tmp_path / "r.json"
+    muie_cmd = Path(sys.executable).parent / "muie"
+    proc = subprocess.run([str(muie_cmd), "extract", "--text-file", str(f), "--out", str(out),
+                           "--entity-types", "person,city", "--relation-types", "born_in"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = muie.Result.model_validate_json(out.read_text(encoding="utf-8"))
+    text = open(f, encoding="utf-8").read()
+    assert res.violations(text) == []
+    names = {e.text for e in res.entities}
+    assert {"Barack Obama", "São Paulo", "Marie Curie", "Warsaw"} <= names  # no emoji, no BOM in a name

@@ -18,7 +18,7 @@ def chunk_text(text: str, max_chars: int) -> list[tuple[int, int]]:
     chunks: list[tuple[int, int]] = []
     start, n = 0, len(text)
     while start < n:
-        while start < n and text[start].isspace():
+        while start < n and (text[start].isspace() or text[start] == "\ufeff"):  # BOM: not text
             start += 1
         if start >= n:
             break

@@ -19,13 +19,13 @@ import prompts
 from agent.calls import RecognizeEntities, RecognizeEntitiesArgs, RecognizeEntitiesResult, SpanCandidate
 from tools.base import Tool, ToolContext
 from tools.meaning import cosine, describe, embed, phrase_similarity
+from tools.syntax import trim as _trim
 from tools.text_checks import check_span
 from tools.text_models import parse_many
 
 PRIOR_W = 0.5
 COVERED = 0.5  # a type whose best label similarity reaches this has a counterpart in the model
 VALUE_TYPE = 0.6  # a value label (date, number) is kept only for a type this close to it
-_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my", "your"}
 
 
 class EntityTyper:
@@ -67,17 +67,6 @@ class EntityTyper:
 @lru_cache(maxsize=64)
 def entity_typer(types: tuple[str, ...], descriptions: tuple[tuple[str, str], ...]) -> EntityTyper:
     return EntityTyper(types, descriptions)
-
-
-def _trim(span):  # type: ignore[no-untyped-def]
-    """Drop leading determiners and trailing punctuation/possessives from a span."""
-    start, end = span.start, span.end
-    doc = span.doc
-    while start < end and (doc[start].lower_ in _DETERMINERS and doc[start].is_lower or doc[start].is_punct):
-        start += 1
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].tag_ == "POS"):
-        end -= 1
-    return doc[start:end] if end > start else None
 
 
 def _name_like(span) -> bool:  # type: ignore[no-untyped-def]

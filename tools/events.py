@@ -28,7 +28,7 @@ from agent.calls import (
 )
 from tools.base import Tool, ToolContext
 from tools.meaning import describe, embed, type_similarity
-from tools.syntax import locate
+from tools.syntax import locate, trim
 from tools.text_checks import check_span
 from tools.text_models import lemmatize, parse_many
 
@@ -116,13 +116,17 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
         for slot, filler in _slots(tok):
             if slot not in slot_text:
                 continue
-            ent = next(((r, s) for r, s in spans if s.start <= filler.i < s.end), None)
+            np_span = trim(_noun_phrase(filler))
+            if np_span is None:
+                continue
+            # the entity the filler belongs to: the one holding it, else one inside its phrase
+            ent = next(((r, s) for r, s in spans if s.start <= filler.i < s.end), None) or next(
+                ((r, s) for r, s in spans if np_span.start <= s.root.i < np_span.end), None)
             if ent is not None:
                 fillers.append((slot, ent[0], ent[1], ent[0].type))
             elif args.entity_types and filler.pos_ != "PRON":
                 if filler.ent_type_ in _VALUE_ENTS:
                     continue  # dates and amounts are not arguments here
-                np_span = _noun_phrase(filler)
                 sim = type_similarity(embed([np_span.text]), args.entity_types, desc)[0]
                 best = int(np.argmax(sim))
                 if sim[best] >= ctx.settings.argument_threshold:

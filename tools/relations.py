@@ -20,6 +20,7 @@ from tools.text_models import parse_many
 
 MAX_PATH = 4  # words between the two entities on the dependency path
 MAX_PAIRS = 400  # pairs looked at in one chunk
+BARE_PREPOSITION = 0.15  # "X in Y": a path of prepositions alone says less than "X is based in Y"
 
 
 class ExtractRelationsTool(Tool[ExtractRelationsArgs, ExtractRelationsResult]):
@@ -34,10 +35,10 @@ class ExtractRelationsTool(Tool[ExtractRelationsArgs, ExtractRelationsResult]):
         if not items:
             return []
         docs = parse_many([ctx.chunk(a.input, a.start, a.end) for a, ctx in items], items[0][1].settings.spacy_model)
-        pairs: list[list[tuple[str, str, str]]] = []  # per item: (head id, tail id, path words)
+        pairs: list[list[tuple[str, str, str, float]]] = []  # per item: (head id, tail id, path words, penalty)
         for (args, _), doc in zip(items, docs):
             spans = locate(doc, args.start, args.entities)
-            found: list[tuple[str, str, str]] = []
+            found: list[tuple[str, str, str, float]] = []
             for i, (ra, sa) in enumerate(spans):
                 for rb, sb in spans[i + 1 :]:
                     if len(found) >= MAX_PAIRS:
@@ -47,22 +48,23 @@ class ExtractRelationsTool(Tool[ExtractRelationsArgs, ExtractRelationsResult]):
                     hit = path_words(sa, sb, MAX_PATH) if sa.start < sb.start else path_words(sb, sa, MAX_PATH)
                     if hit is None or not hit[0]:
                         continue
-                    words, first_subject, second_subject = hit
+                    words, first_subject, second_subject, content = hit
                     first, second = (ra, rb) if sa.start < sb.start else (rb, ra)
                     head, tail = (second, first) if second_subject and not first_subject else (first, second)
-                    found.append((head.id, tail.id, words))
+                    found.append((head.id, tail.id, words, 0.0 if content else BARE_PREPOSITION))
             pairs.append(found)
-        vecs = embed([p for found in pairs for _, _, p in found])
+        vecs = embed([p for found in pairs for _, _, p, _ in found])
         results, k = [], 0
         for (args, ctx), found in zip(items, pairs):
             sims = type_similarity(vecs[k : k + len(found)], args.relation_types, ctx.descriptions)
             k += len(found)
             threshold = args.threshold if args.threshold is not None else ctx.settings.relation_threshold
             out = []
-            for (head, tail, words), row in zip(found, sims):
+            for (head, tail, words, penalty), row in zip(found, sims):
                 j = int(np.argmax(row))
-                if row[j] >= threshold:
+                score = float(row[j]) - penalty
+                if score >= threshold:
                     out.append(RelationCandidate(type=args.relation_types[j], head=head, tail=tail,
-                                                 score=round(float(row[j]), 4), evidence=words))
+                                                 score=round(score, 4), evidence=words))
             results.append(ExtractRelationsResult(relations=out))
         return results

@@ -10,6 +10,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Doc, Span, Token
 
 SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "agent", "expl"}
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my", "your"}
 
 
 def locate(doc: "Doc", offset: int, refs: list[SpanRef]) -> list[tuple[SpanRef, "Span"]]:
@@ -35,9 +36,10 @@ def path_between(a: "Token", b: "Token") -> tuple[list["Token"], list["Token"]] 
     return None
 
 
-def path_words(a: "Span", b: "Span", max_len: int) -> tuple[str, bool, bool] | None:
+def path_words(a: "Span", b: "Span", max_len: int) -> tuple[str, bool, bool, bool] | None:
     """Words on the dependency path between two spans, without the spans' own tokens,
-    in sentence order; and whether each end reaches the path as a subject."""
+    in sentence order; whether each end reaches the path as a subject; and whether the
+    path holds a content word (a verb, noun, adjective), not only prepositions."""
     found = path_between(a.root, b.root)
     if found is None:
         return None
@@ -51,4 +53,21 @@ def path_words(a: "Span", b: "Span", max_len: int) -> tuple[str, bool, bool] | N
     words = [t.text.lower() for t in sorted(middle, key=lambda t: t.i) if not t.is_punct]
     a_subject = any(t.dep_ in SUBJECT_DEPS for t in up[:-1]) or a.root.dep_ in SUBJECT_DEPS
     b_subject = any(t.dep_ in SUBJECT_DEPS for t in down) or b.root.dep_ in SUBJECT_DEPS
-    return " ".join(words), a_subject, b_subject
+    content = any(t.pos_ in ("VERB", "NOUN", "PROPN", "ADJ") for t in middle)
+    return " ".join(words), a_subject, b_subject, content
+
+
+def trim(span):  # type: ignore[no-untyped-def]
+    """Drop leading determiners and trailing punctuation/possessives from a span."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while start < end and (doc[start].lower_ in _DETERMINERS and doc[start].is_lower or _no_word(doc[start])):
+        start += 1
+    while end > start and (_no_word(doc[end - 1]) or doc[end - 1].tag_ == "POS"):
+        end -= 1
+    return doc[start:end] if end > start else None
+
+
+def _no_word(tok) -> bool:  # type: ignore[no-untyped-def]
+    """Punctuation, symbols, emoji, spaces: nothing a name begins or ends with."""
+    return tok.is_punct or tok.is_space or not any(ch.isalnum() for ch in tok.text)
