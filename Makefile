@@ -51,7 +51,8 @@ test: setup
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: setup
-	$(PY) bench/ner_dev.py
+	$(PY) bench/ner_dev.py --json bench/results/ner_dev.json
+	$(PY) bench/perf.py --out bench/results
 
 clean-venv:
 	rm -rf $(VENV)

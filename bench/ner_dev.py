@@ -93,6 +93,7 @@ def main() -> int:
               f"{r['sent_per_s']:7.1f} {r['agent_s']:8.2f} {r['bare_s']:7.2f} {r['overhead_vs_bare']:8.1%} "
               f"{r['overhead_in_run']:7.1%}")
     if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(rows, indent=2))
     return 0
 
