@@ -139,8 +139,7 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
                            seconds=round(dt, 4)))
     return {
         "observations": [o for o in observations if o is not None],
-        "history": state.get("history", []) + [
-            f"{c.tool}@{c.arguments.input}:{c.arguments.start}:{c.arguments.end}" for c in calls],
+        "history": state.get("history", []) + [call_key(c) for c in calls],
         "tool_calls": state.get("tool_calls", 0) + len(calls),
         "calls": [],
         "model_seconds": state.get("model_seconds", 0.0) + model_s,
@@ -176,6 +175,13 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
         summary += f"; dropped what {len(findings)} unresolved finding(s) named"
     return {"draft": draft, "trace": [_step(state, "finish", summary, iterations=state.get("iteration", 0),
                                             tool_calls=state.get("tool_calls", 0))]}
+
+
+def call_key(call: ToolCall) -> str:
+    """``tool@input:start:end``, and ``#n`` when the call was given n entities."""
+    a = call.arguments
+    key = f"{call.tool}@{a.input}:{a.start}:{a.end}"
+    return key + f"#{len(a.entities)}" if hasattr(a, "entities") else key
 
 
 def _context(state: AgentState, deps: Deps) -> ToolContext:

@@ -2,8 +2,9 @@
 the verifier finds. Offline, deterministic, on a CPU.
 
 Round 1: ``recognize_entities`` on every chunk. Round 2: ``detect_events`` on every
-chunk, with the entities found. Round 3: ``extract_relations`` on each chunk holding two
-or more entity mentions. A chunk whose call failed is not asked again. Then it is done,
+chunk and ``extract_relations`` on each chunk holding two or more entity mentions.
+Round 3, only where an event's argument became a new entity: ``extract_relations``
+again on that chunk. A call that ran is not asked again. Then it is done,
 unless the verifier sends findings back: a mention that does not match the text is
 dropped, a dangling relation end or argument is removed.
 """
@@ -24,34 +25,37 @@ class EmbeddedReasoner:
             return Decision(draft=repair(draft, view), done=True, note=f"repaired {len(view.findings)} finding(s)")
         schema, tasks = view.request.schema_, set(view.request.tasks)
         ran = set(view.history)
+        ran_any = {k.split("#", 1)[0] for k in ran}  # called, with whatever entities
 
         by_input = draft.refs_by_input()
 
         def refs_in(i: str, s: int, e: int) -> list:  # type: ignore[type-arg]
             return [r for r in by_input.get(i, []) if s <= r.start and r.end <= e]
 
-        def todo(tool: str) -> list[tuple[str, int, int]]:
-            return [c for c in view.chunks if f"{tool}@{c[0]}:{c[1]}:{c[2]}" not in ran]
+        def ran_on(tool: str, chunk: tuple[str, int, int], n: int | None = None) -> bool:
+            key = f"{tool}@{chunk[0]}:{chunk[1]}:{chunk[2]}"
+            return key in ran_any if n is None else f"{key}#{n}" in ran
 
-        if schema.entity_types and (chunks := todo("recognize_entities.v1")):
+        if schema.entity_types and (chunks := [c for c in view.chunks if not ran_on("recognize_entities.v1", c)]):
             calls = [{"tool": "recognize_entities.v1",
                       "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types}}
                      for i, s, e in chunks]
             return Decision(calls=calls, draft=draft, note=f"find entities in {len(calls)} chunk(s)")
-        # events before relations: an event's argument may become an entity a relation needs
-        if "ee" in tasks and schema.event_types and (chunks := todo("detect_events.v1")):
-            calls = [{"tool": "detect_events.v1", "arguments": {
+        calls = []
+        if "ee" in tasks and schema.event_types:
+            calls += [{"tool": "detect_events.v1", "arguments": {
                 "input": i, "start": s, "end": e, "event_types": schema.event_types,
                 "entities": [r.model_dump() for r in refs_in(i, s, e)], "entity_types": schema.entity_types}}
-                for i, s, e in chunks]
-            return Decision(calls=calls, draft=draft, note=f"find events in {len(calls)} chunk(s)")
-        if "re" in tasks and schema.relation_types and (chunks := todo("extract_relations.v1")):
-            calls = [{"tool": "extract_relations.v1", "arguments": {
+                for i, s, e in view.chunks if not ran_on("detect_events.v1", (i, s, e))]
+        if "re" in tasks and schema.relation_types:
+            # again wherever events added entities since the last call on that chunk
+            calls += [{"tool": "extract_relations.v1", "arguments": {
                 "input": i, "start": s, "end": e, "relation_types": schema.relation_types,
                 "entities": [r.model_dump() for r in refs]}}
-                for i, s, e in chunks if len(refs := refs_in(i, s, e)) >= 2]
-            if calls:
-                return Decision(calls=calls, draft=draft, note=f"find relations in {len(calls)} chunk(s)")
+                for i, s, e in view.chunks
+                if len(refs := refs_in(i, s, e)) >= 2 and not ran_on("extract_relations.v1", (i, s, e), len(refs))]
+        if calls:
+            return Decision(calls=calls, draft=draft, note=f"{len(calls)} call(s) for events and relations")
         return Decision(draft=draft, done=True, note="nothing left to call")
 
     @staticmethod
