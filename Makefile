@@ -9,7 +9,7 @@ VENV := .venv
 PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
-APT_PACKAGES ?=
+APT_PACKAGES ?= espeak-ng ffmpeg
 
 .PHONY: demo test bench setup system clean-venv
 
