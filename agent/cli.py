@@ -82,6 +82,28 @@ def schema_cmd() -> None:
     sys.stdout.write(json.dumps(Result.model_json_schema(), indent=2) + "\n")
 
 
+@app.command("eval")
+def eval_cmd(
+    gold: Path = typer.Argument(..., help="Gold: a result JSON, a JSONL of cases, a folder of *.json, or CoNLL/BIO."),
+    pred: Path = typer.Argument(..., help="Predictions, in the same forms (cases matched by id, else by order)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report as JSON here."),
+    by_combination: bool = typer.Option(False, "--by-combination", help="Add tables per modality combination."),
+) -> None:
+    """Score predicted results against gold: NER, RE, EE and the grounding in images, video and audio."""
+    from agent.scoring import evaluate, load_cases, render_text
+    from agent.scoring.report import check_writable, write_json
+
+    gold_cases, pred_cases = load_cases(gold), load_cases(pred)
+    if json_out is not None:
+        check_writable(json_out)
+    report = evaluate(gold_cases, pred_cases)
+    for warning in report.warnings:
+        print(f"muie: warning: {warning}", file=sys.stderr)
+    if json_out is not None:
+        write_json(report, json_out)
+    sys.stdout.write(render_text(report, by_combination=by_combination))
+
+
 def _check_writable(out: Path | None, render: Path | None) -> None:
     if out is not None:
         parent = out.parent if str(out.parent) else Path(".")
@@ -112,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = argv if argv is not None else sys.argv[1:]
     if not args:
-        print("muie: missing command: extract or schema (see muie --help)", file=sys.stderr)
+        print("muie: missing command: extract, eval or schema (see muie --help)", file=sys.stderr)
         return 2
     try:
         command.main(args=args, prog_name="muie", standalone_mode=False)

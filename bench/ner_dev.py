@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent.api import Agent, extract_batch  # noqa: E402
 from agent.calls import RecognizeEntitiesArgs  # noqa: E402
 from agent.domain import Schema  # noqa: E402
-from bench.conll import dataset_types, read_conll  # noqa: E402
+from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
 from tools import REGISTRY, ToolContext  # noqa: E402
 from tools.text_models import clear_caches  # noqa: E402
 

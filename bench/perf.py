@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent.api import Agent, extract, extract_batch  # noqa: E402
 from agent.domain import Result, Schema  # noqa: E402
-from bench.conll import dataset_types, read_conll  # noqa: E402
+from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
 
