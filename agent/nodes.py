@@ -19,7 +19,7 @@ from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
 from agent.checks import run_checks
 from agent.domain import Result, TextInput, TraceStep
 from agent.draft import Draft
-from agent.errors import CallError
+from agent.errors import CallError, InputError
 from agent.settings import Settings
 from agent.state import AgentState
 from reasoner.base import Reasoner, View
@@ -95,7 +95,7 @@ def validate(state: AgentState, deps: Deps) -> dict[str, Any]:
             hint = f" (known tools: {', '.join(TOOL_NAMES)})" if name not in TOOL_NAMES else ""
             errors.append(f"call {i} ({name!r}){hint}: " + "; ".join(
                 f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()))
-        except CallError as e:
+        except (CallError, InputError) as e:  # a tool that finds its input unusable: back to the reasoner
             errors.append(f"call {i} ({raw.get('tool')!r}): {e}")
     budget = deps.settings.max_tool_calls - state.get("tool_calls", 0)
     if len(good) > budget:
