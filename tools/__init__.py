@@ -9,7 +9,14 @@ from tools.base import Tool, ToolContext
 from tools.entities import RecognizeEntitiesTool
 from tools.events import DetectEventsTool
 from tools.relations import ExtractRelationsTool
+from tools.segment_audio import SegmentAudioTool
+from tools.sounds import DetectSoundsTool
+from tools.speech_segments import SegmentSpeechTool
+from tools.transcribe import TranscribeTool
 
-REGISTRY: dict[str, Tool] = {t.name: t for t in (RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool())}
+REGISTRY: dict[str, Tool] = {t.name: t for t in (
+    RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
+    TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
+)}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]

@@ -26,6 +26,8 @@ class ToolContext:
     texts: dict[str, str]
     settings: Settings
     descriptions: dict[str, str] = field(default_factory=dict)
+    media: dict[str, str] = field(default_factory=dict)
+    """Input id -> file path of the run's media inputs (audio, image, video)."""
 
     def chunk(self, input_id: str, start: int, end: int) -> str:
         return self.texts[input_id][start:end]
