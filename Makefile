@@ -60,6 +60,7 @@ test: setup
 bench: setup
 	$(PY) bench/ner_dev.py --json bench/results/ner_dev.json
 	$(PY) bench/perf.py --out bench/results
+	$(PY) bench/grounded_eval.py --out bench/results/grounded
 
 clean-venv:
 	rm -rf $(VENV)
