@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import List, Optional
@@ -67,7 +65,9 @@ def extract(
         for path in render_result(result, text, render):
             log.info("wrote %s", path)
     if out is not None:
-        _write_atomic(out, payload)
+        from agent.files import write_atomic
+
+        write_atomic(out, payload)
     else:
         sys.stdout.write(payload)
     log.info("%d entities, %d relations, %d events in %.2f s", len(result.entities), len(result.relations),
@@ -91,11 +91,12 @@ def eval_cmd(
 ) -> None:
     """Score predicted results against gold: NER, RE, EE and the grounding in images, video and audio."""
     from agent.scoring import evaluate, load_cases, render_text
-    from agent.scoring.report import check_writable, write_json
+    from agent.files import check_writable
+    from agent.scoring.report import write_json
 
     gold_cases, pred_cases = load_cases(gold), load_cases(pred)
     if json_out is not None:
-        check_writable(json_out)
+        check_writable(json_out, "--json")
     report = evaluate(gold_cases, pred_cases)
     for warning in report.warnings:
         print(f"muie: warning: {warning}", file=sys.stderr)
@@ -105,28 +106,12 @@ def eval_cmd(
 
 
 def _check_writable(out: Path | None, render: Path | None) -> None:
+    from agent.files import check_writable
+
     if out is not None:
-        parent = out.parent if str(out.parent) else Path(".")
-        if out.is_dir():
-            raise InputError(f"--out {out}", "is a folder, not a file")
-        if not parent.is_dir():
-            raise InputError(f"--out {out}", f"folder {parent} does not exist")
-        if not os.access(parent, os.W_OK):
-            raise InputError(f"--out {out}", f"folder {parent} is not writable")
+        check_writable(out, "--out")
     if render is not None and render.exists() and not render.is_dir():
         raise InputError(f"--render {render}", "exists and is not a folder")
-
-
-def _write_atomic(path: Path, payload: str) -> None:
-    """Write to a temporary file beside the target, then rename: never half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

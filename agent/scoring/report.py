@@ -6,13 +6,11 @@ corpus and per-modality-combination figures are micro-averages over cases.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.errors import InputError
+from agent.files import write_atomic
 
 from .grounding import GroundingScores
 from .metrics import PRF, Accuracy, Additive, Mean
@@ -115,25 +113,6 @@ def render_text(report: Report, by_combination: bool = False) -> str:
 # --------------------------------------------------------------------------- JSON file
 
 
-def check_writable(path: Path, option: str = "--json") -> None:
-    """An InputError unless ``path`` can be written as a file."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise InputError(f"{option} {path}", "is a folder, not a file")
-    if not parent.is_dir():
-        raise InputError(f"{option} {path}", f"folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{option} {path}", f"folder {parent} is not writable")
-
-
 def write_json(report: Report, path: Path) -> None:
     """Write the report as JSON through a temporary file and a rename: never half a file."""
-    payload = report.model_dump_json(indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, report.model_dump_json(indent=2) + "\n")
