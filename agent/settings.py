@@ -34,6 +34,9 @@ class Settings(BaseModel):
     # thresholds of the embedded reasoner, calibrated on the development sets
     entity_threshold: float = Field(0.30, ge=0, le=1, description="Least score of a typed entity mention.")
     noun_chunk_threshold: float = Field(0.45, ge=0, le=1, description="Least similarity of a noun chunk to a type.")
+    nominal_threshold: float = Field(
+        0.5, ge=0, le=1, description="Least similarity of a common noun ('a cat') to a type the NER model lacks."
+    )
     relation_threshold: float = Field(0.55, ge=0, le=1, description="Least score of a relation.")
     event_threshold: float = Field(0.55, ge=0, le=1, description="Least similarity of a trigger to an event type.")
     argument_threshold: float = Field(

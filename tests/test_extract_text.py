@@ -144,3 +144,16 @@ def test_offsets_match_the_file_as_python_reads_it(tmp_path):
     assert res.violations(text) == []
     names = {e.text for e in res.entities}
     assert {"Barack Obama", "São Paulo", "Marie Curie", "Warsaw"} <= names  # no emoji, no BOM in a name
+
+
+def test_common_nouns_for_types_the_ner_model_lacks():
+    """Grounded captions name things with common nouns ("a cat", "the flowers"): for a type
+    the NER model has no label for, a common noun close to it in meaning is a mention."""
+    schema = {"entity_types": ["person", "animal", "plant"],
+              "descriptions": {"animal": "animal, pet", "plant": "flower, plant, tree"}}
+    res = muie.extract(text="A cat sits next to the flowers while Anna reads the news.", schema=schema, tasks="ner")
+    types = {e.text: e.type for e in res.entities}
+    assert types.get("cat") == "animal"
+    assert types.get("flowers") == "plant"
+    assert types.get("Anna") == "person"
+    assert "news" not in types  # a common noun far from every type is no entity

@@ -18,7 +18,7 @@ import numpy as np
 import prompts
 from agent.calls import RecognizeEntities, RecognizeEntitiesArgs, RecognizeEntitiesResult, SpanCandidate
 from tools.base import Tool, ToolContext
-from tools.meaning import cosine, describe, embed, phrase_similarity
+from tools.meaning import cosine, describe, embed, phrase_similarity, type_similarity
 from tools.syntax import trim as _trim
 from tools.text_checks import check_span
 from tools.text_models import parse_many
@@ -92,23 +92,32 @@ class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]
         for (args, ctx), doc in zip(items, docs):
             typer = entity_typer(tuple(args.entity_types), tuple(sorted(ctx.descriptions.items())))
             ents = [(s, e.label_) for e in doc.ents if (s := _trim(e)) is not None]
-            chunks = []
+            chunks, nominals = [], []
             in_ent = {i for s, _ in ents for i in range(s.start, s.end)}
             taken = {(s.start, s.end) for s, _ in ents}
             for nc in doc.noun_chunks:
                 s = _trim(nc)
-                if s is None or (s.start, s.end) in taken or not _name_like(s):
+                if s is None or (s.start, s.end) in taken or any(i in in_ent for i in range(s.start, s.end)) and (
+                        s.root.i in in_ent):
+                    continue
+                if not _name_like(s):
+                    # a common noun ("a cat", "the coffee cup") for a type the model has no label for
+                    if typer.uncovered and s.root.pos_ == "NOUN" and not s.root.is_stop:
+                        while s[0].pos_ == "DET" and len(s) > 1:  # "A cat" -> "cat"
+                            s = s[1:]
+                        nominals.append(s)
                     continue
                 # a name the model split, e.g. "[1995] [Ontario] general election", or any
                 # name-like chunk when some type has no model label
                 if typer.uncovered or (s.root.i not in in_ent and any(i in in_ent for i in range(s.start, s.end))):
                     chunks.append(s)
-            per_item.append((ents, chunks))
+            per_item.append((ents, chunks, nominals))
             texts.extend(s.text for s, _ in ents)
             texts.extend(s.text for s in chunks)
+            texts.extend(s.text for s in nominals)
         vecs = embed(texts)
         results, k = [], 0
-        for (args, ctx), doc, (ents, chunks) in zip(items, docs, per_item):
+        for (args, ctx), doc, (ents, chunks, nominals) in zip(items, docs, per_item):
             typer = entity_typer(tuple(args.entity_types), tuple(sorted(ctx.descriptions.items())))
             threshold = args.threshold if args.threshold is not None else ctx.settings.entity_threshold
             cands: list[SpanCandidate] = []
@@ -127,6 +136,14 @@ class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]
                     j = int(np.argmax(row))
                     if row[j] >= nc_threshold:
                         cands.append(self._cand(args, span, typer.types[allowed[j]], float(row[j]), "noun_chunk"))
+            nom_vecs, k = vecs[k : k + len(nominals)], k + len(nominals)
+            if nominals:
+                names = [typer.types[i] for i in typer.uncovered]
+                sims = type_similarity(nom_vecs, names, ctx.descriptions)  # best of each type's phrases
+                for span, row in zip(nominals, sims):
+                    j = int(np.argmax(row))
+                    if row[j] >= ctx.settings.nominal_threshold:
+                        cands.append(self._cand(args, span, typer.types[typer.uncovered[j]], float(row[j]), "nominal"))
             sents = [(args.start + s.start_char, args.start + s.end_char) for s in doc.sents]
             results.append(RecognizeEntitiesResult(entities=_resolve_overlaps(cands), sentences=sents))
         return results
