@@ -19,6 +19,7 @@ from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
 from agent.checks import run_checks
 from agent.domain import Result, TextInput, TraceStep
 from agent.draft import Draft
+from agent.repair import repair
 from agent.errors import CallError, InputError
 from agent.settings import Settings
 from agent.state import AgentState
@@ -155,13 +156,10 @@ def verify(state: AgentState, deps: Deps) -> dict[str, Any]:
 
 def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
     """The last word: anything still failing a check is dropped, so the result holds."""
-    from reasoner.embedded import repair
-
     draft, req = state["draft"], state["request"]
     findings = run_checks(draft, req)
     if findings:
-        view = View(request=req, chunks=state["chunks"], draft=draft, findings=findings)
-        draft = repair(draft, view)
+        draft = repair(draft, req)
     if "ner" not in req.tasks:
         used = {r.head for r in draft.relations} | {r.tail for r in draft.relations}
         used |= {a.entity for v in draft.events for a in v.arguments}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from agent.calls import DetectEventsResult, ExtractRelationsResult, RecognizeEntitiesResult
 from agent.draft import Draft, DraftBuilder
+from agent.repair import repair
 from reasoner.base import Decision, View
 
 
@@ -22,7 +23,8 @@ class EmbeddedReasoner:
     def decide(self, view: View) -> Decision:
         draft = self._merge(view)
         if view.findings:
-            return Decision(draft=repair(draft, view), done=True, note=f"repaired {len(view.findings)} finding(s)")
+            note = f"repaired {len(view.findings)} finding(s)"
+            return Decision(draft=repair(draft, view.request), done=True, note=note)
         schema, tasks = view.request.schema_, set(view.request.tasks)
         ran = set(view.history)
         ran_any = {k.split("#", 1)[0] for k in ran}  # called, with whatever entities
@@ -72,33 +74,3 @@ class EmbeddedReasoner:
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
         return b.draft()
-
-
-def repair(draft: Draft, view: View) -> Draft:
-    """Apply what the findings ask: drop what does not hold."""
-    texts = view.request.texts
-    schema = view.request.schema_
-
-    def holds(m, label: str) -> bool:  # type: ignore[no-untyped-def]
-        text = texts.get(m.input)
-        return text is not None and m.end <= len(text) and text[m.start : m.end] == label
-
-    entities = []
-    for e in draft.entities:
-        if e.type not in schema.entity_types:
-            continue
-        mentions = [m for m in e.mentions if holds(m, e.text)]
-        if mentions or e.groundings:
-            entities.append(e.model_copy(update={"mentions": mentions}))
-    ids = {e.id for e in entities}
-    relations = [r for r in draft.relations if r.head in ids and r.tail in ids and r.type in schema.relation_types]
-    events = []
-    for v in draft.events:
-        if v.type not in schema.event_types:
-            continue
-        ok = [m for m in v.trigger.mentions if holds(m, v.trigger.text)]
-        if not ok and not v.trigger.groundings:
-            continue
-        args = [a for a in v.arguments if a.entity in ids and a.role in schema.event_types[v.type]]
-        events.append(v.model_copy(update={"trigger": v.trigger.model_copy(update={"mentions": ok}), "arguments": args}))
-    return Draft(entities=entities, relations=relations, events=events)
