@@ -36,6 +36,19 @@ SIGN_WORDS = [("ACME Corporation", "organization"), ("Globex Bank", "organizatio
               ("Berlin", "location")]
 
 
+def _captioned_image(case_id: str, out: Path, canvas: np.ndarray, sent: Any) -> tuple[Gold, str]:
+    """Save the image and start its gold: the caption as the text input, the image input."""
+    tb = TextBuilder()
+    tb.add(sent)
+    rel = f"media/{case_id}.png"
+    save_png(canvas, out / rel)
+    gold = Gold()
+    gold.add_input({"id": "text", "modality": "text"})
+    image_input(gold, rel)
+    gold.add_text(tb)
+    return gold, tb.text
+
+
 def caption(template: str, things: dict[str, Source]) -> Sentence:
     """Template with {name} slots -> Sentence; each slot's determiner joins the plain words before it."""
     chunks: list[tuple[str, str | None]] = []
@@ -94,17 +107,10 @@ def image_paste(rng: np.random.Generator, case_id: str, out: Path, index: int) -
     named = sorted(pick(rng, list(range(k)), int(rng.integers(1, k + 1))))
     tpl = CAPTIONS[len(named)][int(rng.integers(len(CAPTIONS[len(named)])))]
     sent = caption(tpl, {str(i): SOURCES[names[j]] for i, j in enumerate(named)})
-    tb = TextBuilder()
-    tb.add(sent)
-    rel = f"media/{case_id}.png"
-    save_png(canvas, out / rel)
-    gold = Gold()
-    gold.add_input({"id": "text", "modality": "text"})
-    image_input(gold, rel)
-    gold.add_text(tb)
+    gold, text = _captioned_image(case_id, out, canvas, sent)
     for n, _, m in items:
         gold.ground(SOURCES[n].text, SOURCES[n].type, region(m))
-    return finish(case_id, "image_paste", gold, tb.text, provenance=pasted_provenance(items, gold, [True] * k))
+    return finish(case_id, "image_paste", gold, text, provenance=pasted_provenance(items, gold, [True] * k))
 
 
 def image_ocr(rng: np.random.Generator, case_id: str, out: Path, index: int) -> dict[str, Any]:
@@ -165,19 +171,12 @@ def image_negative(rng: np.random.Generator, case_id: str, out: Path, index: int
     else:
         tpl = NEGATIVE_ALONE[int(rng.integers(len(NEGATIVE_ALONE)))].replace("%s", ON_THE_BEACH.get(absent.type, "lies"))
         sent = caption(tpl, {"0": absent, "beach": BEACH})
-    tb = TextBuilder()
-    tb.add(sent)
-    rel = f"media/{case_id}.png"
-    save_png(canvas, out / rel)
-    gold = Gold()
-    gold.add_input({"id": "text", "modality": "text"})
-    image_input(gold, rel)
-    gold.add_text(tb)
+    gold, text = _captioned_image(case_id, out, canvas, sent)
     in_gold = [with_pasted and i == 0 for i in range(len(items))]
     for (n, _, m), g in zip(items, in_gold):
         if g:
             gold.ground(SOURCES[n].text, SOURCES[n].type, region(m))
     seen = {SOURCES[n].text for (n, _, _), g in zip(items, in_gold) if g}
     negatives = [{"entity": gold.eid(w), "text": w, "absent_from": "image0"} for w, _ in sent.entities() if w not in seen]
-    return finish(case_id, "image_negative", gold, tb.text, provenance=pasted_provenance(items, gold, in_gold),
+    return finish(case_id, "image_negative", gold, text, provenance=pasted_provenance(items, gold, in_gold),
                   negatives=negatives)
