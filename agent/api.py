@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from agent.batching import active_run
-from agent.domain import Result, Schema
+from agent.domain import AudioInput, Result, Schema
 from agent.errors import InputError
 from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
@@ -15,16 +15,16 @@ from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
 
-MEDIA_NOT_YET = "not supported yet by this version of muie (text only for now)"
+MEDIA_NOT_YET = "not supported yet by this version of muie (text and audio for now)"
 
 
-def _reasoner(name: str | Reasoner) -> Reasoner:
+def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
     if not isinstance(name, str):
         return name
     if name == "embedded":
         from reasoner.embedded import EmbeddedReasoner
 
-        return EmbeddedReasoner()
+        return EmbeddedReasoner(settings)
     raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded)")
 
 
@@ -36,7 +36,7 @@ class Agent:
         from tools import REGISTRY
 
         self.settings = settings or default_settings()
-        self.deps = Deps(reasoner=_reasoner(reasoner), tools=tools or REGISTRY, settings=self.settings)
+        self.deps = Deps(reasoner=_reasoner(reasoner, self.settings), tools=tools or REGISTRY, settings=self.settings)
         self.graph = build_graph(self.deps)
         s = self.settings
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
@@ -59,14 +59,24 @@ def _default_agent(reasoner: str) -> Agent:
 def make_request(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
                  video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
                  tasks: str | list[str] | None = None) -> Request:
-    for flag, paths in (("--image", images), ("--audio", audio), ("--video", video)):
+    for flag, paths in (("--image", images), ("--video", video)):
         if paths:
             raise InputError(f"{flag} {paths[0]}", MEDIA_NOT_YET)
-    if text is None:
-        raise InputError("input", "nothing to extract from: give text (--text or --text-file)")
-    check_text(text)
+    if isinstance(audio, str):
+        audio = [audio]
+    if text is None and not audio:
+        raise InputError("input", "nothing to extract from: give text (--text or --text-file) or media (--audio)")
+    if text is not None:
+        check_text(text)
     sch = default_schema() if schema is None else parse_schema(schema)
-    return Request(text=text, schema=sch, tasks=parse_tasks(tasks))
+    return Request(text=text, inputs=audio_inputs(audio), schema=sch, tasks=parse_tasks(tasks))
+
+
+def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:
+    """Each audio file probed (an unreadable one is an ``InputError`` naming it), as ``audio0``, ``audio1``..."""
+    from tools.audio_io import probe
+
+    return [AudioInput(id=f"audio{k}", path=str(p), duration_s=probe(str(p)).duration_s) for k, p in enumerate(paths)]
 
 
 def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),

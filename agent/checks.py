@@ -34,7 +34,7 @@ def references_resolve(draft: Draft, req: Request) -> list[Finding]:
 
 def mentions_match_text(draft: Draft, req: Request) -> list[Finding]:
     """Every mention lies inside its text and reads exactly as the entity's (or trigger's) text."""
-    texts = req.texts
+    texts = req.all_texts
     out = []
     items = [(f"entity {e.id}", e.text, e.mentions) for e in draft.entities]
     items += [(f"event {v.id} trigger", v.trigger.text, v.trigger.mentions) for v in draft.events]

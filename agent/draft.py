@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agent.calls import EventCandidate, RelationCandidate, SpanCandidate, SpanRef
-from agent.domain import Argument, Entity, Event, Mention, Relation, Trigger
+from agent.domain import Argument, Entity, Event, Mention, Relation, Segment, Trigger
 
 
 class Draft(BaseModel):
@@ -105,3 +105,14 @@ class DraftBuilder:
             self.events.append(Event(id=f"V{len(self.events) + 1}", type=c.type, score=c.score, trigger=trigger,
                                      arguments=args))
             self._trig.add(key)
+
+    def add_heard_events(self, input_id: str, heard: list[tuple[str, Segment]]) -> None:
+        """Events evidenced by a sound alone: ``(event type, the sound's segment)``; the
+        trigger is the sound, named by its class, grounded to where it is heard."""
+        for event_type, seg in heard:
+            key = (event_type, input_id, seg.start_s, seg.end_s)
+            if key in self._trig:
+                continue
+            self._trig.add(key)
+            trigger = Trigger(text=seg.label or event_type, groundings=[seg])
+            self.events.append(Event(id=f"V{len(self.events) + 1}", type=event_type, score=seg.score, trigger=trigger))

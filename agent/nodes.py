@@ -15,14 +15,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.batching import Batcher
-from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
+from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall, TranscribeResult
 from agent.checks import run_checks
-from agent.domain import Result, TextInput, TraceStep
+from agent.domain import Result, Segment, TextInput, TraceStep
+from agent.derived import from_transcript
 from agent.draft import Draft
+from agent.ground import ground_media
 from agent.repair import repair
 from agent.errors import CallError, InputError
 from agent.settings import Settings
-from agent.state import AgentState
+from agent.state import AgentState, Chunk, Request
 from reasoner.base import Reasoner, View
 from tools import Tool, ToolContext
 from tools.chunking import chunk_text
@@ -138,8 +140,15 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
         trace.append(_step(state, "act", f"{name} x{len(idx)} in {dt * 1000:.1f} ms" + (f": {error}" if error else ""),
                            k, tool=name, arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
                            seconds=round(dt, 4)))
+    observed = [o for o in observations if o is not None]
+    request, chunks = _absorb_speech(state["request"], observed, deps.settings.chunk_chars)
+    if request is not state["request"]:
+        trace.append(_step(state, "act", f"speech of {len(request.derived) - len(state['request'].derived)} audio "
+                           f"input(s) becomes text: {len(chunks)} new chunk(s)", len(trace)))
     return {
-        "observations": [o for o in observations if o is not None],
+        "request": request,
+        "chunks": state.get("chunks", []) + chunks,
+        "observations": observed,
         "history": state.get("history", []) + [call_key(c) for c in calls],
         "tool_calls": state.get("tool_calls", 0) + len(calls),
         "calls": [],
@@ -160,6 +169,7 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
     findings = run_checks(draft, req)
     if findings:
         draft = repair(draft, req)
+    draft = ground_media(draft, req)
     if "ner" not in req.tasks:
         used = {r.head for r in draft.relations} | {r.tail for r in draft.relations}
         used |= {a.entity for v in draft.events for a in v.arguments}
@@ -175,16 +185,37 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
                                             tool_calls=state.get("tool_calls", 0))]}
 
 
+def _absorb_speech(req: Request, observed: list[Observation], chunk_chars: int) -> tuple[Request, list[Chunk]]:
+    """A whole input's transcript becomes a derived text that the text tools read next."""
+    have = {d.id for d in req.derived}
+    new = []
+    for o in observed:
+        r = o.result
+        if isinstance(r, TranscribeResult) and o.call.arguments.start_s is None and o.call.arguments.end_s is None:
+            d = from_transcript(r)
+            if d.id not in have and d.text:
+                new.append(d)
+                have.add(d.id)
+    if not new:
+        return req, []
+    chunks = [(d.id, s, e) for d in new for s, e in chunk_text(d.text, chunk_chars)]
+    return req.model_copy(update={"derived": req.derived + new}), chunks
+
+
 def call_key(call: ToolCall) -> str:
-    """``tool@input:start:end``, and ``#n`` when the call was given n entities."""
+    """``tool@input:start:end`` (characters of a text, seconds of audio, nothing for a whole
+    input), and ``#n`` when the call was given n entities."""
     a = call.arguments
-    key = f"{call.tool}@{a.input}:{a.start}:{a.end}"
+    lo = getattr(a, "start", getattr(a, "start_s", None))
+    hi = getattr(a, "end", getattr(a, "end_s", None))
+    key = f"{call.tool}@{a.input}" + ("" if lo is None and hi is None else f":{lo}:{hi}")
     return key + f"#{len(a.entities)}" if hasattr(a, "entities") else key
 
 
 def _context(state: AgentState, deps: Deps) -> ToolContext:
     req = state["request"]
-    return ToolContext(texts=req.texts, settings=deps.settings, descriptions=req.schema_.descriptions)
+    return ToolContext(texts=req.all_texts, settings=deps.settings, descriptions=req.schema_.descriptions,
+                       media=req.media)
 
 
 def to_results(state: AgentState) -> list[Result]:
@@ -228,16 +259,22 @@ def _doc_traces(trace: list[TraceStep], docs: list[str]) -> dict[str, list[Trace
 
 
 def _result(draft: Draft, inputs: list, trace: list[TraceStep]) -> Result:  # type: ignore[type-arg]
-    """Ids numbered in order of appearance."""
-    first = lambda e: min((m.start for m in e.mentions), default=1 << 60)  # noqa: E731
-    entities = sorted(draft.entities, key=first)
+    """Ids numbered in order of appearance: in the text, then in time, then in the order found."""
+    entities = sorted(draft.entities, key=lambda e: _first(e.mentions, e.groundings))
     ids = {e.id: f"E{i}" for i, e in enumerate(entities, 1)}
     entities = [e.model_copy(update={"id": ids[e.id], "mentions": sorted(e.mentions, key=lambda m: m.start)})
                 for e in entities]
     relations = [r.model_copy(update={"id": f"R{i}", "head": ids[r.head], "tail": ids[r.tail]})
                  for i, r in enumerate(draft.relations, 1)]
-    events = sorted(draft.events, key=lambda v: min((m.start for m in v.trigger.mentions), default=1 << 60))
+    events = sorted(draft.events, key=lambda v: _first(v.trigger.mentions, v.trigger.groundings))
     events = [v.model_copy(update={"id": f"V{i}", "arguments": [a.model_copy(update={"entity": ids[a.entity]})
                                                                for a in v.arguments]})
               for i, v in enumerate(events, 1)]
     return Result(inputs=inputs, entities=entities, relations=relations, events=events, trace=trace)
+
+
+def _first(mentions: list, groundings: list) -> tuple[int, float]:  # type: ignore[type-arg]
+    if mentions:
+        return 0, float(min(m.start for m in mentions))
+    times = [g.start_s for g in groundings if isinstance(g, Segment)]
+    return (1, min(times)) if times else (2, 0.0)

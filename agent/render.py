@@ -2,6 +2,7 @@
 
 For text: an HTML page with each entity mention and event trigger highlighted and
 labelled (spaCy's displaCy), and the relations and event arguments listed beneath.
+For audio: ``<input id>.png``, the waveform with the labelled segments.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from agent.domain import Result
+from agent.domain import AudioInput, Result
 from agent.errors import InputError
 
 
@@ -21,6 +22,11 @@ def render_result(result: Result, text: str | None, out_dir: Path) -> list[Path]
     written = []
     if text:
         written.append(_render_text(result, text, out_dir / "text.html"))
+    for inp in result.inputs:
+        if isinstance(inp, AudioInput):
+            from agent.render_audio import render_audio
+
+            written.append(render_audio(result, inp, out_dir / f"{inp.id}.png"))
     return written
 
 

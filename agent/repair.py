@@ -12,7 +12,7 @@ from agent.state import Request
 
 def repair(draft: Draft, request: Request) -> Draft:
     """Apply what the findings ask: drop what does not hold."""
-    texts = request.texts
+    texts = request.all_texts
     schema = request.schema_
 
     def holds(m, label: str) -> bool:  # type: ignore[no-untyped-def]

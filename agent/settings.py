@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from agent.errors import InputError
 
@@ -43,11 +43,53 @@ class Settings(BaseModel):
         0.30, ge=0, le=1, description="Least similarity of a noun phrase in an event's slot to an entity type."
     )
     role_threshold: float = Field(0.25, ge=0, le=1, description="Least score of an argument for a role.")
+    # audio
+    whisper_model: Literal["tiny.en", "base"] = Field(
+        "tiny.en", description="Whisper model for speech: tiny.en (ships by default) or base (better, slower)."
+    )
+    sound_threshold: float = Field(
+        0.5, ge=0, le=1, description="Least YAMNet score of a sound taken as evidence of an event (e.g. a gunshot)."
+    )
+    # embedded image segmenter (segment_image.v1)
+    salient_model: Literal["small", "medium"] = Field(
+        "small", description="ISNet model of the salient-object masks: small (8-bit, faster) or medium."
+    )
+    region_min_score: float = Field(
+        0.35, ge=0, le=1, description="Least score of an image region found by words; weaker matches give no region."
+    )
+    # full image models: real weights come only from checkpoint files named here
+    sam_checkpoint: str | None = Field(
+        None, description="SAM checkpoint file (a state dict, e.g. sam_vit_h_4b8939.pth)."
+    )
+    sam_model_type: Literal["vit_h", "vit_l", "vit_b", "tiny"] = Field(
+        "vit_h", description="SAM architecture of the checkpoint; tiny is a small SAM of the same design, for tests."
+    )
+    imagebind_checkpoint: str | None = Field(None, description="ImageBind checkpoint file (imagebind_huge.pth).")
+    imagebind_model: Literal["huge", "tiny"] = Field(
+        "huge", description="ImageBind architecture of the checkpoint; tiny is a small one of its design, for tests."
+    )
+    image_model_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the full image models run: auto is CUDA when there is a GPU, else the CPU."
+    )
+    image_segmenter: Literal["embedded", "sam"] = Field(
+        "embedded", description="Image segmenter: the embedded tools, or SAM (needs MUIE_SAM_CHECKPOINT)."
+    )
+    region_scorer: Literal["embedded", "imagebind"] = Field(
+        "embedded", description="Region-text scorer: embedded tools, or ImageBind (needs MUIE_IMAGEBIND_CHECKPOINT)."
+    )
     # batching of model calls across concurrent runs
     batch_max: int = Field(512, ge=1, description="Most items in one batched model call.")
     batch_wait_ms: float = Field(
         50.0, ge=0, description="Longest wait for busy runs to join a batch (runs all parked go at once)."
     )
+
+    @field_validator("image_segmenter", "region_scorer")
+    @classmethod
+    def _backend_has_checkpoint(cls, v: str, info: ValidationInfo) -> str:
+        needs = {"sam": "sam_checkpoint", "imagebind": "imagebind_checkpoint"}.get(v)
+        if needs and not info.data.get(needs):
+            raise ValueError(f"{v} needs a checkpoint file: set {ENV_PREFIX}{needs.upper()}")
+        return v
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import BaseModel, Field
 
 from agent.calls import Observation, ToolCall
+from agent.derived import DerivedText
 from agent.domain import Input, Schema, TraceStep
 from agent.draft import Draft
 
 Task = Literal["ner", "re", "ee"]
-Chunk = tuple[str, int, int]  # (text input id, start, end)
+Chunk = tuple[str, int, int]  # (text id, start, end): the user's text or a derived one
 ALL_TASKS: tuple[Task, ...] = ("ner", "re", "ee")
 
 
@@ -24,6 +25,8 @@ class Request(BaseModel):
     inputs: list[Input] = Field(default_factory=list)
     schema_: Schema = Field(alias="schema")
     tasks: list[Task] = Field(default_factory=lambda: list(ALL_TASKS))
+    derived: list[DerivedText] = Field(
+        default_factory=list, description="Texts the run read off its media (speech); filled by the graph.")
 
     model_config = {"populate_by_name": True}
 
@@ -37,6 +40,16 @@ class Request(BaseModel):
         if self.documents:
             return {f"doc{i}": t for i, t in enumerate(self.documents)}
         return {"text": self.text} if self.text is not None else {}
+
+    @property
+    def all_texts(self) -> dict[str, str]:
+        """The user's texts and the texts derived from media, by id: what the text tools read."""
+        return self.texts | {d.id: d.text for d in self.derived}
+
+    @property
+    def media(self) -> dict[str, str]:
+        """Media input id -> file path."""
+        return {i.id: i.path for i in self.inputs if i.modality != "text" and i.path}
 
 
 class Finding(BaseModel):

@@ -1,7 +1,11 @@
-"""The embedded reasoner: plans the text tools, merges what they return, repairs what
-the verifier finds. Offline, deterministic, on a CPU.
+"""The embedded reasoner: plans the tools, merges what they return, repairs what the
+verifier finds. Offline, deterministic, on a CPU.
 
-Round 1: ``recognize_entities`` on every chunk. Round 2: ``detect_events`` on every
+Media first: each audio input is transcribed (its speech then becomes a text the text
+tools read like the user's) and, when the schema has event types a sound can evidence
+(``prompts/sound_events.yaml``), listened to for those sounds.
+
+Round 1: ``recognize_entities`` on every chunk (a transcript's chunks as soon as it exists). Round 2: ``detect_events`` on every
 chunk and ``extract_relations`` on each chunk holding two or more entity mentions.
 Round 3, only where an event's argument became a new entity: ``extract_relations``
 again on that chunk. A call that ran is not asked again. Then it is done,
@@ -11,14 +15,22 @@ dropped, a dangling relation end or argument is removed.
 
 from __future__ import annotations
 
-from agent.calls import DetectEventsResult, ExtractRelationsResult, RecognizeEntitiesResult
+import re
+
+from agent.calls import DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, RecognizeEntitiesResult
+from agent.domain import Segment
 from agent.draft import Draft, DraftBuilder
 from agent.repair import repair
+from agent.settings import Settings, default_settings
 from reasoner.base import Decision, View
+from reasoner.sounds import sound_classes
 
 
 class EmbeddedReasoner:
     name = "embedded"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or default_settings()
 
     def decide(self, view: View) -> Decision:
         draft = self._merge(view)
@@ -27,7 +39,7 @@ class EmbeddedReasoner:
             return Decision(draft=repair(draft, view.request), done=True, note=note)
         schema, tasks = view.request.schema_, set(view.request.tasks)
         ran = set(view.history)
-        ran_any = {k.split("#", 1)[0] for k in ran}  # called, with whatever entities
+        ran_any = {re.sub(r"#\d+$", "", k) for k in ran}  # called, with whatever entities
 
         by_input = draft.refs_by_input()
 
@@ -38,11 +50,14 @@ class EmbeddedReasoner:
             key = f"{tool}@{chunk[0]}:{chunk[1]}:{chunk[2]}"
             return key in ran_any if n is None else f"{key}#{n}" in ran
 
-        if schema.entity_types and (chunks := [c for c in view.chunks if not ran_on("recognize_entities.v1", c)]):
-            calls = [{"tool": "recognize_entities.v1",
-                      "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types}}
-                     for i, s, e in chunks]
-            return Decision(calls=calls, draft=draft, note=f"find entities in {len(calls)} chunk(s)")
+        media = self._media_calls(view, draft, ran_any)
+        chunks = [c for c in view.chunks if not ran_on("recognize_entities.v1", c)] if schema.entity_types else []
+        if media or chunks:
+            calls = media + [{"tool": "recognize_entities.v1",
+                              "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types}}
+                             for i, s, e in chunks]
+            note = f"find entities in {len(chunks)} chunk(s)" + (f"; {len(media)} call(s) on media" if media else "")
+            return Decision(calls=calls, draft=draft, note=note)
         calls = []
         if "ee" in tasks and schema.event_types:
             calls += [{"tool": "detect_events.v1", "arguments": {
@@ -60,11 +75,34 @@ class EmbeddedReasoner:
             return Decision(calls=calls, draft=draft, note=f"{len(calls)} call(s) for events and relations")
         return Decision(draft=draft, done=True, note="nothing left to call")
 
+    def _media_calls(self, view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
+        """Transcribe each audio input once, after the user's text is read, with the names
+        found there as hints (so a name written and said is heard as it is spelled);
+        listen for the sounds the schema's events make."""
+        calls: list[dict] = []  # type: ignore[type-arg]
+        user = view.request.texts
+        text_pending = bool(view.request.schema_.entity_types) and any(
+            i in user and f"recognize_entities.v1@{i}:{s}:{e}" not in ran for i, s, e in view.chunks)
+        hints = list(dict.fromkeys(e.text for e in draft.entities
+                                   if any(m.input in user for m in e.mentions)))[:64]
+        sounds = sound_classes(view.request.schema_) if "ee" in view.request.tasks else {}
+        for inp in view.request.inputs:
+            if inp.modality != "audio":
+                continue
+            if f"transcribe.v1@{inp.id}" not in ran and not text_pending:
+                calls.append({"tool": "transcribe.v1", "arguments": {
+                    "input": inp.id, "model": self.settings.whisper_model, "hints": hints}})
+            if sounds and f"detect_sounds.v1@{inp.id}" not in ran:
+                calls.append({"tool": "detect_sounds.v1", "arguments": {
+                    "input": inp.id, "classes": sorted(sounds), "threshold": self.settings.sound_threshold}})
+        return calls
+
     @staticmethod
     def _merge(view: View) -> Draft:
         if not view.observations:
             return view.draft
         b = DraftBuilder(view.draft, per_input=view.request.is_batch)
+        sounds = sound_classes(view.request.schema_)
         for obs in view.observations:
             r, args = obs.result, obs.call.arguments
             if isinstance(r, RecognizeEntitiesResult):
@@ -73,4 +111,9 @@ class EmbeddedReasoner:
                 b.add_relations(r.relations)
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
+            elif isinstance(r, DetectSoundsResult):
+                b.add_heard_events(r.input, [
+                    (sounds[e.label], Segment(input=r.input, start_s=e.start_s, end_s=e.end_s, score=e.score,
+                                              label=e.label))
+                    for e in r.events if e.label in sounds])
         return b.draft()

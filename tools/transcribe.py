@@ -30,7 +30,9 @@ from tools.audio_io import SR, audio_input, check_window, file_key, package_dir,
 from tools.base import Tool, ToolContext
 from tools.speech_segments import segment
 from tools.stitch import Word, stitch, windows
+from prompts import load
 from tools.text_models import MODEL_LOCK
+from tools.word_times import refine
 
 OVERLAP_S = 1.0  # audio added on each side of a piece
 PIECE_MAX_S = 30.0 - 2 * OVERLAP_S  # a piece and its overlaps fit one Whisper window
@@ -108,12 +110,25 @@ def whisper(name: str = "tiny.en"):
 # --------------------------------------------------------------------------- transcription
 
 
-def _run_whisper(model_name: str, x: np.ndarray) -> list[list[tuple[str, float, float, float]]]:
+def prompt_for(hints: list[str] | tuple[str, ...] = ()) -> str:
+    """Whisper's initial prompt: a cased, punctuated sentence that sets the style of the
+    transcript (names capitalised, sentences ended), and the words likely said, if any."""
+    base = load("whisper_prompt.yaml")["prompt"].strip()
+    return base + (" " + ", ".join(dict.fromkeys(hints)) + "." if hints else "")
+
+
+def _run_whisper(model_name: str, x: np.ndarray, prompt: str | None = None) -> list[list[tuple[str, float, float, float]]]:
     """Words (text, start, end, probability) of each Whisper segment of the samples."""
     with MODEL_LOCK:
         segs, _ = whisper(model_name).transcribe(
-            x, language="en", beam_size=5, word_timestamps=True, condition_on_previous_text=False, vad_filter=False)
+            x, language="en", beam_size=5, word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
+            initial_prompt=prompt)
         return [[(w.word, w.start, w.end, w.probability) for w in (s.words or [])] for s in segs]
+
+
+def _heard(start: float, end: float, speech: list[tuple[float, float]]) -> bool:
+    """The word overlaps the voice found by the speech segmenter (with 0.1 s of slack)."""
+    return any(a - 0.1 < end and start < b + 0.1 for a, b in speech)
 
 
 def _snap(start: float, end: float, speech: list[tuple[float, float]]) -> tuple[float, float]:
@@ -127,26 +142,31 @@ def _snap(start: float, end: float, speech: list[tuple[float, float]]) -> tuple[
 
 
 def transcribe_samples(x: np.ndarray, model: str = "tiny.en", pieces: list[tuple[float, float]] | None = None,
-                       t0: float = 0.0) -> TranscribeResult:
+                       t0: float = 0.0, hints: tuple[str, ...] = ()) -> TranscribeResult:
     """Transcribe 16 kHz samples piece by piece (pieces from the speech segmenter unless given).
 
     Times in the result are ``t0`` + seconds from the samples' start.
     """
     duration = len(x) / SR
+    prompt = prompt_for(hints)
     seg = segment(x, max_s=PIECE_MAX_S)
     pieces = seg.pieces if pieces is None else sorted(pieces)
     speech = [(r.start_s, r.end_s) for r in seg.regions]
     per_piece: list[list[Word]] = []
     for i, (w0, w1) in enumerate(windows(x, pieces, OVERLAP_S)):
         words = []
-        for j, ws in enumerate(_run_whisper(model, x[int(w0 * SR):int(w1 * SR)])):
+        for j, ws in enumerate(_run_whisper(model, x[int(w0 * SR):int(w1 * SR)], prompt)):
             for text, ws0, ws1, p in ws:
+                if not _heard(w0 + ws0, w0 + ws1, speech):
+                    continue  # a word where no voice is: Whisper's filler on silence ("Thank you.")
                 start, end = _snap(min(w0 + ws0, w1), min(w0 + ws1, w1), speech)
                 margin = min(start - w0 if w0 > 0 else np.inf, w1 - end if w1 < duration else np.inf)
                 if text.strip():
                     words.append(Word(text.strip(), start, end, float(p), i, j, float(margin)))
         per_piece.append(words)
     kept = stitch(per_piece, pieces)
+    for w, (a, b) in zip(kept, refine([(w.start, w.end) for w in kept], x, SR)):
+        w.start, w.end = a, b
     by_seg: dict[tuple[int, int], list[Word]] = {}
     for w in kept:
         by_seg.setdefault((w.piece, w.seg), []).append(w)
@@ -170,14 +190,14 @@ _CACHE_LOCK = threading.Lock()
 
 
 def transcript(path: str, input_id: str, model: str = "tiny.en", start_s: float | None = None,
-               end_s: float | None = None) -> TranscribeResult:
+               end_s: float | None = None, hints: tuple[str, ...] = ()) -> TranscribeResult:
     """The transcript of a window of a file, kept for the next tool that asks (segment_audio)."""
-    key = (file_key(path), model, start_s, end_s)
+    key = (file_key(path), model, start_s, end_s, hints)
     with _CACHE_LOCK:
         found = _TRANSCRIPTS.get(key)
     if found is None:
         x, t0 = window(path, start_s, end_s)
-        found = transcribe_samples(x, model, t0=t0)
+        found = transcribe_samples(x, model, t0=t0, hints=hints)
         with _CACHE_LOCK:
             _TRANSCRIPTS[key] = found
             while len(_TRANSCRIPTS) > 64:
@@ -202,4 +222,5 @@ class TranscribeTool(Tool[TranscribeArgs, TranscribeResult]):
         check_model(args.model)
 
     def run_batch(self, items: list[tuple[TranscribeArgs, ToolContext]]) -> list[TranscribeResult]:
-        return [transcript(ctx.media[a.input], a.input, a.model, a.start_s, a.end_s) for a, ctx in items]
+        return [transcript(ctx.media[a.input], a.input, a.model, a.start_s, a.end_s, tuple(a.hints))
+                for a, ctx in items]

@@ -83,6 +83,8 @@ class AudioWindowArgs(_Args):
 class TranscribeArgs(AudioWindowArgs):
     model: str = Field(default="tiny.en", description="Whisper model.",
                        json_schema_extra={"enum": list(WHISPER_MODELS)})
+    hints: list[str] = Field(default_factory=list, max_length=64,
+                             description="Words likely said (e.g. names found in the text), spelled as they should be.")
 
 
 class SegmentSpeechArgs(AudioWindowArgs):

@@ -1,0 +1,27 @@
+"""Which sounds count as evidence of which of the schema's event types.
+
+From ``prompts/sound_events.yaml``: an event type is matched by its name in plain words
+(``Conflict:Attack`` -> ``attack``), so a gunshot heard is an Attack only when the
+schema asks for Attack events.
+"""
+
+from __future__ import annotations
+
+from agent.domain import Schema
+from prompts import load
+from tools.meaning import humanize
+
+
+def _plain(name: str) -> str:
+    last = name.replace(".", ":").split(":")[-1]
+    return humanize(last).lower().strip()
+
+
+def sound_classes(schema: Schema) -> dict[str, str]:
+    """AudioSet class name -> the schema's event type that sound evidences."""
+    table: dict[str, list[str]] = load("sound_events.yaml")
+    out: dict[str, str] = {}
+    for event_type in schema.event_types:
+        for cls in table.get(_plain(event_type), []):
+            out.setdefault(cls, event_type)
+    return out
