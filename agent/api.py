@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from agent.batching import active_run
-from agent.domain import AudioInput, Result, Schema
+from agent.domain import AudioInput, ImageInput, Result, Schema
 from agent.errors import InputError
 from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
@@ -15,7 +15,7 @@ from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
 
-MEDIA_NOT_YET = "not supported yet by this version of muie (text and audio for now)"
+MEDIA_NOT_YET = "not supported yet by this version of muie (text, images and audio for now)"
 
 
 def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
@@ -59,17 +59,33 @@ def _default_agent(reasoner: str) -> Agent:
 def make_request(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
                  video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
                  tasks: str | list[str] | None = None) -> Request:
-    for flag, paths in (("--image", images), ("--video", video)):
-        if paths:
-            raise InputError(f"{flag} {paths[0]}", MEDIA_NOT_YET)
-    if isinstance(audio, str):
-        audio = [audio]
-    if text is None and not audio:
-        raise InputError("input", "nothing to extract from: give text (--text or --text-file) or media (--audio)")
+    if video:
+        raise InputError(f"--video {video[0]}", MEDIA_NOT_YET)
+    images = [images] if isinstance(images, str) else list(images)
+    audio = [audio] if isinstance(audio, str) else list(audio)
+    if text is None and not audio and not images:
+        raise InputError("input", "nothing to extract from: give text (--text or --text-file) or media "
+                                  "(--image, --audio)")
     if text is not None:
         check_text(text)
     sch = default_schema() if schema is None else parse_schema(schema)
-    return Request(text=text, inputs=audio_inputs(audio), schema=sch, tasks=parse_tasks(tasks))
+    return Request(text=text, inputs=image_inputs(images) + audio_inputs(audio), schema=sch, tasks=parse_tasks(tasks))
+
+
+CHECK_SIDE = 1024
+"""The size images are first decoded at (the detector's and the segmenter's), kept in the cache."""
+
+
+def image_inputs(paths: Sequence[str]) -> list[ImageInput]:
+    """Each image file probed (an unreadable one is an ``InputError`` naming it), as ``image0``, ``image1``..."""
+    from tools.image_io import load_cached, probe
+
+    out = []
+    for k, p in enumerate(paths):
+        info = probe(str(p))
+        load_cached(str(p), CHECK_SIDE)  # decoded once now, so that a corrupt body is bad input too
+        out.append(ImageInput(id=f"image{k}", path=str(p), width=info.width, height=info.height))
+    return out
 
 
 def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:

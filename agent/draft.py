@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agent.calls import EventCandidate, RelationCandidate, SpanCandidate, SpanRef
-from agent.domain import Argument, Entity, Event, Mention, Relation, Segment, Trigger
+from agent.domain import Argument, Entity, Event, Mention, Region, Relation, Segment, Trigger
 
 
 class Draft(BaseModel):
@@ -116,3 +116,16 @@ class DraftBuilder:
             self._trig.add(key)
             trigger = Trigger(text=seg.label or event_type, groundings=[seg])
             self.events.append(Event(id=f"V{len(self.events) + 1}", type=event_type, score=seg.score, trigger=trigger))
+
+    def add_regions(self, input_id: str, links: list) -> None:  # type: ignore[type-arg]
+        """Regions of an image linked to entities (``link_regions``): one region per entity
+        and image, the latest linking replacing an earlier one."""
+        by_id = {e.id: e for e in self.entities}
+        for link in links:
+            e = by_id.get(link.id)
+            if e is None:
+                continue
+            label = link.region.labels[0].name if link.region.labels else None
+            e.groundings = [g for g in e.groundings if not (isinstance(g, Region) and g.input == input_id)]
+            e.groundings.append(Region(input=input_id, bbox=link.region.bbox, mask=link.region.mask,
+                                       score=link.score, label=label))

@@ -1,8 +1,8 @@
 """The last step of a run: what was found in media becomes groundings, one thing once.
 
-- A mention in a derived text (a transcript) becomes a ``segment`` grounding on the
-  audio input, from the times of the words it covers; the contract's ``mentions`` keep
-  only offsets into the user's text.
+- A mention in a derived text becomes a grounding: a ``segment`` on the audio input from
+  the times of the words it covers (speech), a ``region`` around its words' boxes (text
+  read in an image); the contract's ``mentions`` keep only offsets into the user's text.
 - One real-world thing is one entity: the text tools already merge the same name and
   type across texts; an entity only heard whose name is a text entity's name under
   another type joins that text entity (the text, with more context, types it).
@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from agent.derived import DerivedText
-from agent.domain import Entity, Event, Mention, Segment
+from agent.domain import Entity, Event, Grounding, Mention, Segment
 from agent.draft import Draft
 from agent.state import Request
 
@@ -27,17 +27,16 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _split(mentions: list[Mention], derived: dict[str, DerivedText], score: float) -> tuple[list[Mention], list[Segment]]:
+def _split(mentions: list[Mention], derived: dict[str, DerivedText], score: float) -> tuple[list[Mention], list[Grounding]]:
     kept, segments = [], []
     for m in mentions:
         d = derived.get(m.input)
         if d is None:
             kept.append(m)
             continue
-        times = d.times(m.start, m.end)
-        if times is not None:
-            a, b, p = times
-            segments.append(Segment(input=d.source, start_s=a, end_s=b, score=round(min(score, p) if p else score, 4)))
+        g = d.grounding(m.start, m.end, score)
+        if g is not None:
+            segments.append(g)
     return kept, segments
 
 

@@ -18,7 +18,8 @@ from agent.batching import Batcher
 from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall, TranscribeResult
 from agent.checks import run_checks
 from agent.domain import Result, Segment, TextInput, TraceStep
-from agent.derived import from_transcript
+from agent.calls.read_text import ReadTextResult
+from agent.derived import OCR, from_ocr, from_transcript
 from agent.draft import Draft
 from agent.ground import ground_media
 from agent.repair import repair
@@ -141,10 +142,11 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
                            k, tool=name, arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
                            seconds=round(dt, 4)))
     observed = [o for o in observations if o is not None]
-    request, chunks = _absorb_speech(state["request"], observed, deps.settings.chunk_chars)
+    request, chunks = _absorb_media_texts(state["request"], observed, deps.settings.chunk_chars)
     if request is not state["request"]:
-        trace.append(_step(state, "act", f"speech of {len(request.derived) - len(state['request'].derived)} audio "
-                           f"input(s) becomes text: {len(chunks)} new chunk(s)", len(trace)))
+        new = request.derived[len(state["request"].derived):]
+        trace.append(_step(state, "act", "words of " + ", ".join(f"{d.source} ({d.kind})" for d in new)
+                           + f" become text: {len(chunks)} new chunk(s)", len(trace)))
     return {
         "request": request,
         "chunks": state.get("chunks", []) + chunks,
@@ -185,31 +187,48 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
                                             tool_calls=state.get("tool_calls", 0))]}
 
 
-def _absorb_speech(req: Request, observed: list[Observation], chunk_chars: int) -> tuple[Request, list[Chunk]]:
-    """A whole input's transcript becomes a derived text that the text tools read next."""
+def _absorb_media_texts(req: Request, observed: list[Observation], chunk_chars: int) -> tuple[Request, list[Chunk]]:
+    """A whole input's transcript, or the words read in a whole image, becomes a derived
+    text that the text tools read next."""
     have = {d.id for d in req.derived}
     new = []
     for o in observed:
-        r = o.result
-        if isinstance(r, TranscribeResult) and o.call.arguments.start_s is None and o.call.arguments.end_s is None:
+        r, a = o.result, o.call.arguments
+        d = None
+        if isinstance(r, TranscribeResult) and a.start_s is None and a.end_s is None:
             d = from_transcript(r)
+        elif isinstance(r, ReadTextResult) and a.box is None:
+            d = from_ocr(r)
+        if d is not None:
             if d.id not in have and d.text:
                 new.append(d)
                 have.add(d.id)
     if not new:
         return req, []
-    chunks = [(d.id, s, e) for d in new for s, e in chunk_text(d.text, chunk_chars)]
+    chunks = [(d.id, s, e) for d in new for s, e in (_lines(d.text) if d.kind == OCR else chunk_text(d.text, chunk_chars))]
     return req.model_copy(update={"derived": req.derived + new}), chunks
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """Each line of text read in an image is its own chunk: a sign's words never run into
+    the next sign's."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
 
 
 def call_key(call: ToolCall) -> str:
     """``tool@input:start:end`` (characters of a text, seconds of audio, nothing for a whole
-    input), and ``#n`` when the call was given n entities."""
+    input), and ``#n`` when the call was given n entities (or link targets)."""
     a = call.arguments
     lo = getattr(a, "start", getattr(a, "start_s", None))
     hi = getattr(a, "end", getattr(a, "end_s", None))
     key = f"{call.tool}@{a.input}" + ("" if lo is None and hi is None else f":{lo}:{hi}")
-    return key + f"#{len(a.entities)}" if hasattr(a, "entities") else key
+    given = getattr(a, "entities", None) if hasattr(a, "entities") else getattr(a, "targets", None)
+    return key if given is None else f"{key}#{len(given)}"
 
 
 def _context(state: AgentState, deps: Deps) -> ToolContext:

@@ -2,6 +2,7 @@
 
 For text: an HTML page with each entity mention and event trigger highlighted and
 labelled (spaCy's displaCy), and the relations and event arguments listed beneath.
+For an image: ``<input id>.png``, the image with masks, boxes and labels.
 For audio: ``<input id>.png``, the waveform with the labelled segments.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from agent.domain import AudioInput, Result
+from agent.domain import AudioInput, ImageInput, Result
 from agent.errors import InputError
 
 
@@ -23,6 +24,10 @@ def render_result(result: Result, text: str | None, out_dir: Path) -> list[Path]
     if text:
         written.append(_render_text(result, text, out_dir / "text.html"))
     for inp in result.inputs:
+        if isinstance(inp, ImageInput):
+            from agent.render_image import render_image
+
+            written.append(render_image(result, inp, out_dir / f"{inp.id}.png"))
         if isinstance(inp, AudioInput):
             from agent.render_audio import render_audio
 

@@ -19,7 +19,7 @@ ENV_PREFIX = "MUIE_"
 
 class Settings(BaseModel):
     # the agent loop
-    max_iterations: int = Field(6, ge=1, description="Reason/act/verify rounds before the agent stops.")
+    max_iterations: int = Field(8, ge=1, description="Reason/act/verify rounds before the agent stops.")
     max_call_retries: int = Field(2, ge=0, description="Times an invalid tool call goes back to the reasoner.")
     max_tool_calls: int = Field(4096, ge=1, description="Tool calls allowed in one run, all rounds together.")
     # text handling
@@ -37,6 +37,9 @@ class Settings(BaseModel):
     nominal_threshold: float = Field(
         0.5, ge=0, le=1, description="Least similarity of a common noun ('a cat') to a type the NER model lacks."
     )
+    pictured_nominal_threshold: float = Field(
+        0.40, ge=0, le=1, description="Least similarity of a common noun to a type in text that describes a picture."
+    )
     relation_threshold: float = Field(0.55, ge=0, le=1, description="Least score of a relation.")
     event_threshold: float = Field(0.55, ge=0, le=1, description="Least similarity of a trigger to an event type.")
     argument_threshold: float = Field(
@@ -52,7 +55,8 @@ class Settings(BaseModel):
     )
     # embedded image segmenter (segment_image.v1)
     salient_model: Literal["small", "medium"] = Field(
-        "small", description="ISNet model of the salient-object masks: small (8-bit, faster) or medium."
+        "medium", description="ISNet model of the salient-object masks: medium (16-bit weights; faster on CPU "
+        "than small, whose 8-bit convolutions are slow there) or small."
     )
     region_min_score: float = Field(
         0.35, ge=0, le=1, description="Least score of an image region found by words; weaker matches give no region."

@@ -1,11 +1,13 @@
 """The current system on the grounded benchmark, scored with ``muie eval``'s metrics.
 
 Generates the benchmark (seeded, deterministic) if it is not there, extracts every case
-with what the agent handles today, writes the predictions as JSONL, and prints the
-report: overall and per modality combination. Inputs of a modality the agent does not
-handle yet are passed over (their groundings are then missed, and counted as missed).
+with what the agent handles today (its text and its audio files), writes the predictions
+as JSONL, and prints the report: overall and per modality combination, then the figures
+of each case kind that has audio (NER, and the audio segments: accuracy at tIoU >= 0.5 and
+mIoU). Inputs of a modality the agent does not handle yet are passed over (their
+groundings are then missed, and counted as missed).
 
-    .venv/bin/python bench/grounded_eval.py [--out bench/results/grounded] [--seed 0]
+    .venv/bin/python bench/grounded_eval.py [--out bench/results/grounded] [--seed 0] [--per-kind 9]
 """
 
 from __future__ import annotations
@@ -14,43 +16,96 @@ import argparse
 import json
 import sys
 import time
+from functools import reduce
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent.api import extract  # noqa: E402
-from agent.domain import Result, TextInput  # noqa: E402
+from agent.domain import Result  # noqa: E402
 from agent.scoring import evaluate, load_cases, render_text  # noqa: E402
-from bench.grounded.generate import generate  # noqa: E402
+from agent.scoring.report import Report, Scores  # noqa: E402
+from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 
-SUPPORTED = {"text"}  # modalities the agent extracts from today
+SUPPORTED = {"text", "image", "audio"}  # modalities the agent extracts from today
 
 
-def predict(case: dict, schema: dict) -> Result:
-    text = case.get("text")
-    if text and "text" in SUPPORTED:
-        r = extract(text=text, schema=schema)
+def predict(case: dict, schema: dict, root: Path) -> Result:
+    """The agent's result on one case, naming the same inputs as the gold (ids, relative paths).
+
+    Audio paths in a case are relative to the benchmark folder ``root``. The agent numbers
+    the audio it is given ``audio0``, ``audio1``... in order; its segments are put on the
+    gold's ids for those inputs, and the result lists the gold's inputs, so the scorer
+    matches prediction and gold input by input.
+    """
+    gold_inputs = Result.model_validate({"inputs": case["inputs"]}).inputs
+    text = case.get("text") if "text" in SUPPORTED else None
+    audio = [i for i in gold_inputs if i.modality == "audio" and "audio" in SUPPORTED]
+    images = [i for i in gold_inputs if i.modality == "image" and "image" in SUPPORTED]
+    if text or audio or images:
+        r = extract(text=text or None, images=[str(root / i.path) for i in images],
+                    audio=[str(root / i.path) for i in audio], schema=schema)
+        r = on_inputs(r, {f"audio{k}": i.id for k, i in enumerate(audio)}
+                      | {f"image{k}": i.id for k, i in enumerate(images)})
     else:
         r = Result()
-    # the prediction names the same inputs as the gold, as a full run would
-    inputs = [i for i in Result.model_validate({"inputs": case["inputs"]}).inputs if not isinstance(i, TextInput)]
-    return r.model_copy(update={"inputs": [TextInput()] * bool(text) + inputs})
+    return r.model_copy(update={"inputs": gold_inputs})
+
+
+def on_inputs(r: Result, ids: dict[str, str]) -> Result:
+    """The result with its groundings moved from the agent's media ids to the gold's."""
+    if all(k == v for k, v in ids.items()):
+        return r
+
+    def moved(groundings: list) -> list:  # type: ignore[type-arg]
+        return [g.model_copy(update={"input": ids.get(g.input, g.input)}) for g in groundings]
+
+    entities = [e.model_copy(update={"groundings": moved(e.groundings)}) for e in r.entities]
+    events = [v.model_copy(update={"trigger": v.trigger.model_copy(update={"groundings": moved(v.trigger.groundings)})})
+              for v in r.events]
+    return r.model_copy(update={"entities": entities, "events": events})
+
+
+def audio_by_kind(report: Report, kinds: dict[str, str]) -> str:
+    """One line per case kind with audio: cases, NER P/R/F1, audio segment acc@0.5 and mIoU."""
+    groups: dict[str, list[Scores]] = {}
+    for c in report.cases:
+        if "audio" in c.combination.split("+"):
+            groups.setdefault(kinds.get(c.id, c.combination), []).append(c.scores)
+    head = (f"{'kind':16s} {'cases':>5s} {'NER P':>6s} {'NER R':>6s} {'NER F1':>6s} "
+            f"{'seg acc@0.5':>15s} {'seg mIoU':>8s}")
+    lines = ["audio, by case kind", "", head]
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.2f}"
+
+    for kind, scores in sorted(groups.items()):
+        s = reduce(lambda a, b: a + b, scores, Scores())
+        g = s.grounding
+        acc = f"{num(g.segment_acc.value)} ({g.segment_acc.hits}/{g.segment_acc.n})"
+        lines.append(f"{kind:16s} {s.cases:5d} {num(s.ner.precision):>6s} {num(s.ner.recall):>6s} "
+                     f"{num(s.ner.f1):>6s} {acc:>15s} {num(g.segment.value):>8s}")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "grounded")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-kind", type=int, default=DEFAULT_PER_KIND, help="cases of each kind")
     a = ap.parse_args()
+    if a.per_kind < 1:
+        ap.error("--per-kind must be at least 1")
     manifest = a.out / "MANIFEST.json"
-    if not manifest.exists() or json.loads(manifest.read_text()).get("seed") != a.seed:
-        generate(a.out, seed=a.seed, jobs=2)
+    made = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if (made.get("seed"), made.get("per_kind")) != (a.seed, a.per_kind):
+        generate(a.out, seed=a.seed, per_kind=a.per_kind, jobs=2)
     cases = [json.loads(line) for line in (a.out / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
     schema = json.loads((a.out / "schema.json").read_text())
     t0 = time.perf_counter()
     lines = []
     for c in cases:
-        r = predict(c, schema)
+        r = predict(c, schema, a.out)
         lines.append(json.dumps({"id": c["id"], **json.loads(r.to_json(indent=None))}))
     seconds = time.perf_counter() - t0
     pred_path = a.out / "predictions.jsonl"
@@ -59,6 +114,7 @@ def main() -> int:
     print(f"grounded benchmark: {len(cases)} cases (seed {a.seed}), {seconds / len(cases):.2f} s per case; "
           f"modalities extracted today: {', '.join(sorted(SUPPORTED))}")
     print(render_text(report, by_combination=True))
+    print(audio_by_kind(report, {c["id"]: c["kind"] for c in cases}))
     (a.out / "report.json").write_text(report.model_dump_json(indent=2))
     return 0
 

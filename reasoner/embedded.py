@@ -1,12 +1,13 @@
 """The embedded reasoner: plans the tools, merges what they return, repairs what the
 verifier finds. Offline, deterministic, on a CPU.
 
-Media first: each audio input is transcribed (its speech then becomes a text the text
+Media first: each image is read (OCR: its words become a text too); each audio input is transcribed (its speech then becomes a text the text
 tools read like the user's) and, when the schema has event types a sound can evidence
 (``prompts/sound_events.yaml``), listened to for those sounds.
 
 Round 1: ``recognize_entities`` on every chunk (a transcript's chunks as soon as it exists). Round 2: ``detect_events`` on every
 chunk and ``extract_relations`` on each chunk holding two or more entity mentions.
+Then each image's regions are linked to the entities, jointly (``link_regions``).
 Round 3, only where an event's argument became a new entity: ``extract_relations``
 again on that chunk. A call that ran is not asked again. Then it is done,
 unless the verifier sends findings back: a mention that does not match the text is
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import re
 
-from agent.calls import DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, RecognizeEntitiesResult
+from agent.calls import (DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, LinkRegionsResult,
+                         RecognizeEntitiesResult)
+from agent.derived import OCR, derived_id
 from agent.domain import Segment
 from agent.draft import Draft, DraftBuilder
 from agent.repair import repair
@@ -53,8 +56,10 @@ class EmbeddedReasoner:
         media = self._media_calls(view, draft, ran_any)
         chunks = [c for c in view.chunks if not ran_on("recognize_entities.v1", c)] if schema.entity_types else []
         if media or chunks:
+            pictured = "all" if any(i.modality in ("image", "video") for i in view.request.inputs) else "uncovered"
             calls = media + [{"tool": "recognize_entities.v1",
-                              "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types}}
+                              "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types,
+                                            "nominals": pictured}}
                              for i, s, e in chunks]
             note = f"find entities in {len(chunks)} chunk(s)" + (f"; {len(media)} call(s) on media" if media else "")
             return Decision(calls=calls, draft=draft, note=note)
@@ -71,9 +76,25 @@ class EmbeddedReasoner:
                 "entities": [r.model_dump() for r in refs]}}
                 for i, s, e in view.chunks
                 if len(refs := refs_in(i, s, e)) >= 2 and not ran_on("extract_relations.v1", (i, s, e), len(refs))]
+        calls += self._link_calls(view, draft, ran)
         if calls:
-            return Decision(calls=calls, draft=draft, note=f"{len(calls)} call(s) for events and relations")
+            return Decision(calls=calls, draft=draft, note=f"{len(calls)} call(s) for events, relations and regions")
         return Decision(draft=draft, done=True, note="nothing left to call")
+
+    @staticmethod
+    def _link_calls(view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
+        """Link the entities to each image's regions, all at once (again when there are
+        more entities than last time); an entity read in that image is grounded by its words."""
+        calls: list[dict] = []  # type: ignore[type-arg]
+        for inp in view.request.inputs:
+            if inp.modality != "image":
+                continue
+            ocr = derived_id(inp.id, OCR)
+            targets = [{"id": e.id, "text": e.text, "type": e.type} for e in draft.entities
+                       if not any(m.input == ocr for m in e.mentions)]
+            if targets and f"link_regions.v1@{inp.id}#{len(targets)}" not in ran:
+                calls.append({"tool": "link_regions.v1", "arguments": {"input": inp.id, "targets": targets}})
+        return calls
 
     def _media_calls(self, view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
         """Transcribe each audio input once, after the user's text is read, with the names
@@ -87,6 +108,8 @@ class EmbeddedReasoner:
                                    if any(m.input in user for m in e.mentions)))[:64]
         sounds = sound_classes(view.request.schema_) if "ee" in view.request.tasks else {}
         for inp in view.request.inputs:
+            if inp.modality == "image" and f"read_text.v1@{inp.id}" not in ran:
+                calls.append({"tool": "read_text.v1", "arguments": {"input": inp.id}})
             if inp.modality != "audio":
                 continue
             if f"transcribe.v1@{inp.id}" not in ran and not text_pending:
@@ -111,6 +134,8 @@ class EmbeddedReasoner:
                 b.add_relations(r.relations)
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
+            elif isinstance(r, LinkRegionsResult):
+                b.add_regions(r.input, r.links)
             elif isinstance(r, DetectSoundsResult):
                 b.add_heard_events(r.input, [
                     (sounds[e.label], Segment(input=r.input, start_s=e.start_s, end_s=e.end_s, score=e.score,

@@ -6,10 +6,14 @@ Importing this package loads no model; each tool loads what it needs on first us
 from __future__ import annotations
 
 from tools.base import Tool, ToolContext
+from tools.detect import DetectTool
 from tools.entities import RecognizeEntitiesTool
 from tools.events import DetectEventsTool
+from tools.link_regions import LinkRegionsTool
+from tools.read_text import ReadTextTool
 from tools.relations import ExtractRelationsTool
 from tools.segment_audio import SegmentAudioTool
+from tools.segment_image import SegmentImageTool
 from tools.sounds import DetectSoundsTool
 from tools.speech_segments import SegmentSpeechTool
 from tools.transcribe import TranscribeTool
@@ -17,6 +21,7 @@ from tools.transcribe import TranscribeTool
 REGISTRY: dict[str, Tool] = {t.name: t for t in (
     RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
     TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
+    ReadTextTool(), DetectTool(), SegmentImageTool(), LinkRegionsTool(),
 )}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]

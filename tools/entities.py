@@ -102,7 +102,8 @@ class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]
                     continue
                 if not _name_like(s):
                     # a common noun ("a cat", "the coffee cup") for a type the model has no label for
-                    if typer.uncovered and s.root.pos_ == "NOUN" and not s.root.is_stop:
+                    if (typer.uncovered or args.nominals == "all") and s.root.pos_ == "NOUN" and not s.root.is_stop \
+                            and not (args.nominals == "all" and s.root.text.lower().rstrip("s") in _picture_words()):
                         while s[0].pos_ == "DET" and len(s) > 1:  # "A cat" -> "cat"
                             s = s[1:]
                         nominals.append(s)
@@ -138,12 +139,14 @@ class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]
                         cands.append(self._cand(args, span, typer.types[allowed[j]], float(row[j]), "noun_chunk"))
             nom_vecs, k = vecs[k : k + len(nominals)], k + len(nominals)
             if nominals:
-                names = [typer.types[i] for i in typer.uncovered]
-                sims = type_similarity(nom_vecs, names, ctx.descriptions)  # best of each type's phrases
+                kinds = typer.uncovered if args.nominals == "uncovered" else [
+                    i for i in range(len(typer.types)) if i not in typer.catch_all]
+                sims = type_similarity(nom_vecs, [typer.types[i] for i in kinds], ctx.descriptions)  # best phrase
                 for span, row in zip(nominals, sims):
                     j = int(np.argmax(row))
-                    if row[j] >= ctx.settings.nominal_threshold:
-                        cands.append(self._cand(args, span, typer.types[typer.uncovered[j]], float(row[j]), "nominal"))
+                    if row[j] >= (ctx.settings.nominal_threshold if args.nominals == "uncovered"
+                                  else ctx.settings.pictured_nominal_threshold):
+                        cands.append(self._cand(args, span, typer.types[kinds[j]], float(row[j]), "nominal"))
             sents = [(args.start + s.start_char, args.start + s.end_char) for s in doc.sents]
             results.append(RecognizeEntitiesResult(entities=_resolve_overlaps(cands), sentences=sents))
         return results
@@ -174,3 +177,9 @@ def _resolve_overlaps(cands: list[SpanCandidate]) -> list[SpanCandidate]:
         if all(c.end <= k.start or c.start >= k.end for k in kept):
             kept.append(c)
     return sorted(kept, key=lambda c: c.start)
+
+
+@lru_cache(maxsize=1)
+def _picture_words() -> frozenset[str]:
+    """Nouns a caption uses for the picture itself ("this photo"), never a thing shown."""
+    return frozenset(prompts.load("picture_words.yaml"))

@@ -44,6 +44,9 @@ class SpanRef(_Args):
 
 class RecognizeEntitiesArgs(TextSpanArgs):
     entity_types: list[str] = Field(min_length=1)
+    nominals: Literal["uncovered", "all"] = Field(
+        default="uncovered", description="Common nouns ('a cat') as mentions: only of types the NER model has no "
+        "label for, or of all types (for text that describes a picture, where 'an astronaut' is a thing shown).")
     threshold: float | None = Field(default=None, ge=0, le=1, description="Override the typing threshold.")
 
 
@@ -273,20 +276,27 @@ class SegmentAudio(_Args):
     arguments: SegmentAudioArgs
 
 
+# image calls live in their own modules (they import ``_Args`` from here)
+from agent.calls.detect import Detect, DetectResult  # noqa: E402
+from agent.calls.read_text import ReadText, ReadTextResult  # noqa: E402
+from agent.calls.segment_image import SegmentImage, SegmentImageResult  # noqa: E402
+from agent.calls.link_regions import LinkRegions, LinkRegionsResult  # noqa: E402
+
+CALL_MODELS = (RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds,
+               SegmentAudio, ReadText, Detect, SegmentImage, LinkRegions)
 ToolCall = Annotated[
-    Union[RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio],
+    Union[RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio,
+          ReadText, Detect, SegmentImage, LinkRegions],
     Field(discriminator="tool"),
 ]
 ToolResult = Union[
     RecognizeEntitiesResult, ExtractRelationsResult, DetectEventsResult,
     TranscribeResult, SegmentSpeechResult, DetectSoundsResult, SegmentAudioResult,
+    ReadTextResult, DetectResult, SegmentImageResult, LinkRegionsResult,
 ]
 
 TOOL_CALL = TypeAdapter(ToolCall)
-TOOL_NAMES: tuple[str, ...] = tuple(
-    m.model_fields["tool"].default
-    for m in (RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio)
-)
+TOOL_NAMES: tuple[str, ...] = tuple(m.model_fields["tool"].default for m in CALL_MODELS)
 
 
 class Observation(BaseModel):

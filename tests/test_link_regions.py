@@ -1,0 +1,94 @@
+"""``link_regions.v1``: entities linked to the regions of an image jointly: each thing
+shown gets its own region, a thing not shown gets none, one object is never two
+entities; and the same tool with SAM masks and ImageBind scores (small models the test
+builds and saves, loaded through the settings as real checkpoints are)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pycocotools import mask as mask_utils
+
+from agent.calls import TOOL_CALL
+from agent.calls.link_regions import LinkRegionsArgs
+from agent.errors import CallError
+from agent.settings import Settings
+from agent.scoring.metrics import box_iou
+from bench.grounded.images import background, paste_photos
+from bench.grounded.images import save_png
+from tools import REGISTRY, ToolContext
+
+TOOL = REGISTRY["link_regions.v1"]
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    """A cat and a horse pasted at known places on a textured background."""
+    rng = np.random.default_rng(3)
+    canvas = background(rng)
+    items = paste_photos(rng, ["chelsea", "horse"], canvas)
+    path = tmp_path_factory.mktemp("scene") / "scene.png"
+    save_png(canvas, path)
+    boxes = {name: [float(v) for v in (r[0], r[1], r[2], r[3])] for name, r, _ in items}
+    return str(path), boxes
+
+
+def run(path: str, targets: list[tuple[str, str, str]], settings: Settings | None = None):
+    ctx = ToolContext(texts={}, settings=settings or Settings(), media={"image0": path})
+    call = TOOL_CALL.validate_python({"tool": "link_regions.v1", "arguments": {
+        "input": "image0", "targets": [{"id": i, "text": t, "type": ty} for i, t, ty in targets]}})
+    TOOL.check(call.arguments, ctx)
+    return TOOL.run_batch([(call.arguments, ctx)])[0]
+
+
+def test_each_thing_shown_gets_its_region_and_the_absent_none(scene):
+    path, boxes = scene
+    r = run(path, [("E1", "cat", "animal"), ("E2", "horse", "animal"), ("E3", "giraffe", "animal")])
+    got = {link.id: link for link in r.links}
+    assert set(got) == {"E1", "E2"}, [(k, v.region.labels) for k, v in got.items()]
+    assert box_iou(got["E1"].region.bbox, boxes["chelsea"]) >= 0.5
+    assert box_iou(got["E2"].region.bbox, boxes["horse"]) >= 0.5
+    for link in r.links:
+        m = mask_utils.decode({"size": link.region.mask.size, "counts": link.region.mask.counts.encode()})
+        assert m.shape == (480, 640) and m.any()
+
+
+def test_one_object_is_never_two_entities(scene):
+    path, _ = scene
+    r = run(path, [("E1", "cat", "animal"), ("E2", "kitten", "animal")])
+    masks = [mask_utils.decode({"size": x.region.mask.size, "counts": x.region.mask.counts.encode()}).astype(bool)
+             for x in r.links]
+    for a in range(len(masks)):
+        for b in range(a):
+            inter = (masks[a] & masks[b]).sum()
+            assert inter < 0.5 * min(masks[a].sum(), masks[b].sum())
+    assert len(r.links) >= 1
+
+
+def test_bad_calls_are_call_errors(scene):
+    path, _ = scene
+    ctx = ToolContext(texts={"text": "x"}, settings=Settings(), media={"image0": path})
+    dup = LinkRegionsArgs(input="image0", targets=[{"id": "E1", "text": "cat", "type": "animal"}] * 2)
+    with pytest.raises(CallError, match="unique"):
+        TOOL.check(dup, ctx)
+    with pytest.raises(CallError, match="image"):
+        TOOL.check(LinkRegionsArgs(input="text", targets=[{"id": "E1", "text": "cat", "type": "animal"}]), ctx)
+
+
+def test_sam_masks_and_imagebind_scores_through_the_settings(scene, tmp_path):
+    from tools.imagebind_scorer import imagebind_tiny
+    from tools.sam import build_sam_tiny
+
+    torch.manual_seed(0)
+    sam_path, ib_path = tmp_path / "sam_tiny.pth", tmp_path / "imagebind_tiny.pth"
+    torch.save(build_sam_tiny().state_dict(), sam_path)
+    torch.save(imagebind_tiny().state_dict(), ib_path)
+    path, _ = scene
+    s = Settings(image_segmenter="sam", sam_checkpoint=str(sam_path), sam_model_type="tiny",
+                 region_scorer="imagebind", imagebind_checkpoint=str(ib_path), imagebind_model="tiny",
+                 image_model_device="cpu", region_min_score=0.0)
+    r = run(path, [("E1", "cat", "animal"), ("E2", "horse", "animal")], s)
+    assert {x.id for x in r.links} == {"E1", "E2"}  # threshold 0: both assigned, to different objects
+    for x in r.links:
+        assert 0.0 <= x.score <= 1.0 and x.region.mask.size == [480, 640]

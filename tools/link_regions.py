@@ -1,0 +1,166 @@
+"""``link_regions.v1``: entities linked to image regions, jointly.
+
+The image is perceived once (``tools.proposals``: labelled region proposals). Every
+target is scored against every proposal as ``segment_image`` scores words
+(``tools.grounding.text_score``). Proposals that are the same object (mask IoU at least
+``SAME_OBJECT``) form one object; the targets are assigned to objects by the Hungarian
+algorithm on those scores, so one object is never two entities; a pair under the
+threshold is no link. Two links whose masks still overlap (one holds most of the other:
+a group and one of its members) keep the better one, and the other target is solved
+again without that object.
+
+With ``MUIE_REGION_SCORER=imagebind`` ImageBind scores the proposals' crops against the
+targets' words instead; with ``MUIE_IMAGE_SEGMENTER=sam`` the linked region's mask is
+SAM's for the proposal's box.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from agent.calls.link_regions import LinkRegions, LinkRegionsArgs, LinkRegionsResult, RegionLink
+from agent.calls.segment_image import ImageRegion, ProposalLabel
+from agent.errors import CallError
+from agent.settings import Settings
+from tools.base import Tool, ToolContext
+from tools.boxes import mask_rle
+from tools.grounding import _overlapping, text_score
+from tools.image_io import image_input, load_cached, probe
+from tools.label_meaning import target_meaning
+from tools.proposals import WORK_SIDE, Perception, Proposal, perceive
+from tools.regions import mask_box
+from tools.text_models import embedder
+
+SAME_OBJECT = 0.6
+"""Mask IoU at which two proposals are the same object."""
+MAX_ROUNDS = 8
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    inter = np.count_nonzero(a & b)
+    return inter / max(1, np.count_nonzero(a) + np.count_nonzero(b) - inter)
+
+
+def objects(proposals: list[Proposal]) -> list[list[int]]:
+    """Proposals grouped into objects (union of pairs at ``SAME_OBJECT`` mask IoU); the
+    whole picture is never an object."""
+    idx = [i for i, p in enumerate(proposals) if p.source != "image"]
+    parent = {i: i for i in idx}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a in range(len(idx)):
+        for b in range(a + 1, len(idx)):
+            i, j = idx[a], idx[b]
+            if _iou(proposals[i].mask, proposals[j].mask) >= SAME_OBJECT:
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in idx:
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def assign(scores: np.ndarray, perc: Perception, groups: list[list[int]], min_score: float) -> dict[int, tuple[int, float]]:
+    """target index -> (proposal index, score): the joint assignment, conflicts resolved."""
+    n = scores.shape[0]
+    banned: set[tuple[int, int]] = set()  # (target, group) pairs ruled out by a conflict
+    links: dict[int, tuple[int, float]] = {}
+    for _ in range(MAX_ROUNDS):
+        best = np.zeros((n, len(groups)))
+        pick = np.zeros((n, len(groups)), int)
+        for g, members in enumerate(groups):
+            sub = scores[:, members]
+            pick[:, g] = np.asarray(members)[sub.argmax(axis=1)]
+            best[:, g] = sub.max(axis=1)
+        for t, g in banned:
+            best[t, g] = 0.0
+        rows, cols = linear_sum_assignment(-best) if best.size else ([], [])
+        links = {int(t): (int(pick[t, g]), float(best[t, g])) for t, g in zip(rows, cols) if best[t, g] >= min_score}
+        order = sorted(links, key=lambda t: -links[t][1])
+        conflict = None
+        for a in range(len(order)):
+            for b in range(a):
+                pa, pb = perc.proposals[links[order[a]][0]], perc.proposals[links[order[b]][0]]
+                if _overlapping(pa.mask, pb.mask):
+                    conflict = order[a]
+                    break
+            if conflict is not None:
+                break
+        if conflict is None:
+            return links
+        g = next(k for k, members in enumerate(groups) if links[conflict][0] in members)
+        banned.add((conflict, g))
+    return links
+
+
+NOTHING = "something else"
+"""ImageBind's alternative to every target: a region that shows none of them scores high here."""
+
+
+def imagebind_scores(perc: Perception, args: LinkRegionsArgs, settings: Settings) -> np.ndarray:
+    """[targets, proposals] probabilities from ImageBind: each region's crop against the
+    targets' words and a null text, softmax over them (so one target alone is not sure)."""
+    from tools.imagebind_scorer import RegionTextScorer
+
+    texts = [f"a photo of {t.text}, a {t.type}" for t in args.targets] + [NOTHING]
+    boxes = [mask_box(p.mask) for p in perc.proposals]
+    probs = RegionTextScorer.from_settings(settings).score(perc.rgb, boxes, texts)  # [regions, texts]
+    return np.asarray(probs)[:, :-1].T * np.array([[p.quality for p in perc.proposals]])
+
+
+def link(perc: Perception, args: LinkRegionsArgs, min_score: float, settings: Settings,
+         size: tuple[int, int]) -> list[RegionLink]:
+    if not perc.proposals:
+        return []
+    if settings.region_scorer == "imagebind":
+        scores = imagebind_scores(perc, args, settings)
+    else:
+        emb = embedder(settings.embedding_model)
+        meanings = [target_meaning(emb, t.text, t.type) for t in args.targets]
+        scores = np.array([[text_score(p, m) if m.known else 0.0 for p in perc.proposals] for m in meanings])
+    found = assign(scores, perc, objects(perc.proposals), min_score)
+    out = []
+    for t, (i, s) in sorted(found.items()):
+        p = perc.proposals[i]
+        mask = p.mask
+        if settings.image_segmenter == "sam":  # SAM's mask for the proposal's box
+            from tools.sam import SamSegmenter
+
+            (mask, _), = SamSegmenter.from_settings(settings).segment(perc.rgb, boxes=[mask_box(p.mask)])
+        full = perc.full_mask(mask, size[1], size[0])
+        if not full.any():
+            continue
+        region = ImageRegion(bbox=[float(v) for v in mask_box(full)], mask=mask_rle(full), score=round(min(1.0, s), 4),
+                             source=p.source, labels=[ProposalLabel(name=lb.name, score=float(np.clip(lb.score, 0, 1)),
+                                                                    source=lb.source) for lb in p.labels(3)])
+        out.append(RegionLink(id=args.targets[t].id, region=region, score=region.score))
+    return out
+
+
+class LinkRegionsTool(Tool[LinkRegionsArgs, LinkRegionsResult]):
+    name = "link_regions.v1"
+    call_model = LinkRegions
+    result_model = LinkRegionsResult
+
+    def check(self, args: LinkRegionsArgs, ctx: ToolContext) -> None:
+        image_input(ctx, args.input)
+        ids = [t.id for t in args.targets]
+        if len(set(ids)) != len(ids):
+            raise CallError("target ids must be unique")
+
+    def run_batch(self, items: list[tuple[LinkRegionsArgs, ToolContext]]) -> list[LinkRegionsResult]:
+        out = []
+        for args, ctx in items:
+            path = ctx.media[args.input]
+            info = probe(path)
+            rgb, _ = load_cached(path, WORK_SIDE)
+            perc = perceive(rgb, model=ctx.settings.salient_model)
+            min_score = ctx.settings.region_min_score if args.min_score is None else args.min_score
+            links = link(perc, args, min_score, ctx.settings, (info.width, info.height))
+            out.append(LinkRegionsResult(input=args.input, width=info.width, height=info.height, links=links))
+        return out
