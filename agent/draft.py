@@ -106,11 +106,11 @@ class DraftBuilder:
                                      arguments=args))
             self._trig.add(key)
 
-    def add_heard_events(self, input_id: str, heard: list[tuple[str, Segment]]) -> None:
-        """Events evidenced by a sound alone: ``(event type, the sound's segment)``; the
-        trigger is the sound, named by its class, grounded to where it is heard."""
+    def add_heard_events(self, input_id: str, heard: list[tuple[str, Segment | Region]]) -> None:
+        """Events evidenced by a sound or a sight alone: ``(event type, where it is heard or
+        seen)``; the trigger is the sound or thing, named by its class, grounded there."""
         for event_type, seg in heard:
-            key = (event_type, input_id, seg.start_s, seg.end_s)
+            key = (event_type, input_id, *(seg.bbox if isinstance(seg, Region) else (seg.start_s, seg.end_s)))
             if key in self._trig:
                 continue
             self._trig.add(key)

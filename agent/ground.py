@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from agent.derived import DerivedText
-from agent.domain import Entity, Event, Grounding, Mention, Segment
+from agent.domain import Entity, Event, Grounding, Mention, Region, Segment
 from agent.draft import Draft
 from agent.state import Request
 
@@ -129,8 +129,9 @@ def _join_events(events: list[Event]) -> list[Event]:
 
 
 def _is_sound(v: Event) -> bool:
-    return not v.trigger.mentions and not v.arguments and all(
-        isinstance(g, Segment) and g.label for g in v.trigger.groundings)
+    """An event known only by a sound heard or a thing seen (its grounding carries the class)."""
+    return bool(v.trigger.groundings) and not v.trigger.mentions and not v.arguments and all(
+        isinstance(g, (Segment, Region)) and g.label for g in v.trigger.groundings)
 
 
 def _join_sounds(events: list[Event]) -> list[Event]:
@@ -152,6 +153,8 @@ def _join_sounds(events: list[Event]) -> list[Event]:
 
 def _nearest(events: list[Event], seg: Segment) -> Event | None:
     best, best_d = None, NEAR_S
+    if not isinstance(seg, Segment):
+        return None
     for v in events:
         for g in v.trigger.groundings:
             if isinstance(g, Segment) and g.input == seg.input:

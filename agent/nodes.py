@@ -9,6 +9,7 @@ bound when the graph is built.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ from agent.state import AgentState, Chunk, Request
 from reasoner.base import Reasoner, View
 from tools import Tool, ToolContext
 from tools.chunking import chunk_text
+
+
+MAX_PARALLEL_TOOLS = 4
+"""Tools of one round that run side by side."""
 
 
 @dataclass
@@ -122,16 +127,28 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(calls):
         groups.setdefault(c.tool, []).append(i)
-    steps, model_s = [], 0.0
-    for name, idx in groups.items():
+
+    def run_group(name: str, idx: list[int]) -> tuple[list, str | None, float]:  # type: ignore[type-arg]
         t0 = time.perf_counter()
         try:
-            results = deps.batchers[name]([(calls[i].arguments, ctx) for i in idx])
-            error = None
+            results, error = deps.batchers[name]([(calls[i].arguments, ctx) for i in idx]), None
         except Exception as e:  # a tool that fails is an observation, not a crash
             results, error = [None] * len(idx), f"{type(e).__name__}: {e}"
-        dt = time.perf_counter() - t0
-        model_s += dt
+        return results, error, time.perf_counter() - t0
+
+    # different tools of one round run side by side (the models release the GIL: an OCR
+    # process, ONNX sessions, spaCy), each tool's calls as one batch
+    t_all = time.perf_counter()
+    if len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(groups), MAX_PARALLEL_TOOLS)) as pool:
+            futures = {name: pool.submit(run_group, name, idx) for name, idx in groups.items()}
+            done = {name: f.result() for name, f in futures.items()}
+    else:
+        done = {name: run_group(name, idx) for name, idx in groups.items()}
+    model_s = time.perf_counter() - t_all
+    steps = []
+    for name, idx in groups.items():
+        results, error, dt = done[name]
         for i, r in zip(idx, results):
             observations[i] = Observation(call_id=state.get("tool_calls", 0) + i, call=calls[i], result=r,
                                           error=error, seconds=dt / len(idx))

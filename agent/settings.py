@@ -53,6 +53,9 @@ class Settings(BaseModel):
     sound_threshold: float = Field(
         0.5, ge=0, le=1, description="Least YAMNet score of a sound taken as evidence of an event (e.g. a gunshot)."
     )
+    visual_event_threshold: float = Field(
+        0.6, ge=0, le=1, description="Least score of a thing seen taken as evidence of an event (e.g. a rifle)."
+    )
     # embedded image segmenter (segment_image.v1)
     salient_model: Literal["small", "medium"] = Field(
         "medium", description="ISNet model of the salient-object masks: medium (16-bit weights; faster on CPU "

@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 
 from agent.calls import (DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, LinkRegionsResult,
-                         RecognizeEntitiesResult)
+                         RecognizeEntitiesResult, SegmentImageResult)
 from agent.derived import OCR, derived_id
-from agent.domain import Segment
+from agent.domain import Region, Segment
 from agent.draft import Draft, DraftBuilder
 from agent.repair import repair
 from agent.settings import Settings, default_settings
 from reasoner.base import Decision, View
-from reasoner.sounds import sound_classes
+from reasoner.sounds import sound_classes, visual_classes
 
 
 class EmbeddedReasoner:
@@ -97,7 +97,9 @@ class EmbeddedReasoner:
         return calls
 
     def _media_calls(self, view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
-        """Transcribe each audio input once, after the user's text is read, with the names
+        """Perceive each image once (its words, its labelled regions), then look in it for
+        the sights the schema's events make (a rifle for Attack, strong evidence only);
+        transcribe each audio input once, after the user's text is read, with the names
         found there as hints (so a name written and said is heard as it is spelled);
         listen for the sounds the schema's events make."""
         calls: list[dict] = []  # type: ignore[type-arg]
@@ -107,9 +109,15 @@ class EmbeddedReasoner:
         hints = list(dict.fromkeys(e.text for e in draft.entities
                                    if any(m.input in user for m in e.mentions)))[:64]
         sounds = sound_classes(view.request.schema_) if "ee" in view.request.tasks else {}
+        sights = visual_classes(view.request.schema_) if "ee" in view.request.tasks else {}
         for inp in view.request.inputs:
-            if inp.modality == "image" and f"read_text.v1@{inp.id}" not in ran:
-                calls.append({"tool": "read_text.v1", "arguments": {"input": inp.id}})
+            if inp.modality == "image":  # perceived first: its words, and what it shows
+                calls += [{"tool": tool, "arguments": {"input": inp.id}}
+                          for tool in ("read_text.v1", "propose_regions.v1") if f"{tool}@{inp.id}" not in ran]
+                if sights and f"propose_regions.v1@{inp.id}" in ran and f"segment_image.v1@{inp.id}" not in ran:
+                    calls += [{"tool": "segment_image.v1", "arguments": {
+                        "input": inp.id, "text": words, "max_regions": 1,
+                        "min_score": self.settings.visual_event_threshold}} for words in sorted(sights)]
             if inp.modality != "audio":
                 continue
             if f"transcribe.v1@{inp.id}" not in ran and not text_pending:
@@ -126,6 +134,7 @@ class EmbeddedReasoner:
             return view.draft
         b = DraftBuilder(view.draft, per_input=view.request.is_batch)
         sounds = sound_classes(view.request.schema_)
+        sights = visual_classes(view.request.schema_)
         for obs in view.observations:
             r, args = obs.result, obs.call.arguments
             if isinstance(r, RecognizeEntitiesResult):
@@ -134,6 +143,10 @@ class EmbeddedReasoner:
                 b.add_relations(r.relations)
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
+            elif isinstance(r, SegmentImageResult) and args.text in sights:  # a sight that is an event
+                b.add_heard_events(r.input, [
+                    (sights[args.text], Region(input=r.input, bbox=g.bbox, mask=g.mask, score=g.score, label=args.text))
+                    for g in r.regions])
             elif isinstance(r, LinkRegionsResult):
                 b.add_regions(r.input, r.links)
             elif isinstance(r, DetectSoundsResult):

@@ -156,3 +156,16 @@ def test_odd_but_valid_images_give_a_result(tmp_path):
     assert [(i.id, i.width, i.height) for i in r.inputs[1:]] == [("image0", 160, 120), ("image1", 160, 120),
                                                                 ("image2", 80, 60)]
     assert r.violations("A cat.") == []
+
+
+def test_an_event_is_seen_only_on_strong_evidence(runs):
+    """A schema with Attack has each image looked at for weapons (segment_image.v1 with the
+    words of prompts/visual_events.yaml); pictures of cats and cups show none."""
+    case, _ = runs["image_paste"][0]
+    path = [i for i in case["inputs"] if i["modality"] == "image"][0]["path"]
+    root = Path(runs["image_paste"][0][1].inputs[-1].path).parent.parent
+    schema = dict(SCHEMA, event_types={"Attack": ["Attacker", "Target", "Instrument"]})
+    r = extract(text=case.get("text"), images=[str(root / path)], schema=schema)
+    looked = [a["text"] for t in r.trace if getattr(t, "tool", None) == "segment_image.v1" for a in t.arguments]
+    assert {"rifle", "army tank", "missile"} <= set(looked)
+    assert [v for v in r.events if v.type == "Attack"] == []

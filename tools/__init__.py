@@ -10,6 +10,7 @@ from tools.detect import DetectTool
 from tools.entities import RecognizeEntitiesTool
 from tools.events import DetectEventsTool
 from tools.link_regions import LinkRegionsTool
+from tools.propose_regions import ProposeRegionsTool
 from tools.read_text import ReadTextTool
 from tools.relations import ExtractRelationsTool
 from tools.segment_audio import SegmentAudioTool
@@ -21,7 +22,7 @@ from tools.transcribe import TranscribeTool
 REGISTRY: dict[str, Tool] = {t.name: t for t in (
     RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
     TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
-    ReadTextTool(), DetectTool(), SegmentImageTool(), LinkRegionsTool(),
+    ReadTextTool(), DetectTool(), SegmentImageTool(), ProposeRegionsTool(), LinkRegionsTool(),
 )}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]

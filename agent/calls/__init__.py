@@ -281,18 +281,19 @@ from agent.calls.detect import Detect, DetectResult  # noqa: E402
 from agent.calls.read_text import ReadText, ReadTextResult  # noqa: E402
 from agent.calls.segment_image import SegmentImage, SegmentImageResult  # noqa: E402
 from agent.calls.link_regions import LinkRegions, LinkRegionsResult  # noqa: E402
+from agent.calls.propose_regions import ProposeRegions, ProposeRegionsResult  # noqa: E402
 
 CALL_MODELS = (RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds,
-               SegmentAudio, ReadText, Detect, SegmentImage, LinkRegions)
+               SegmentAudio, ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions)
 ToolCall = Annotated[
     Union[RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio,
-          ReadText, Detect, SegmentImage, LinkRegions],
+          ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions],
     Field(discriminator="tool"),
 ]
 ToolResult = Union[
     RecognizeEntitiesResult, ExtractRelationsResult, DetectEventsResult,
     TranscribeResult, SegmentSpeechResult, DetectSoundsResult, SegmentAudioResult,
-    ReadTextResult, DetectResult, SegmentImageResult, LinkRegionsResult,
+    ReadTextResult, DetectResult, SegmentImageResult, ProposeRegionsResult, LinkRegionsResult,
 ]
 
 TOOL_CALL = TypeAdapter(ToolCall)

@@ -1,0 +1,44 @@
+"""``propose_regions.v1``: an image's labelled region proposals (``tools.proposals``),
+masks at the original size, best quality first. The perception is cached per image, so
+the linking and segmenting calls that follow cost little."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.calls.propose_regions import ProposeRegions, ProposeRegionsArgs, ProposeRegionsResult
+from agent.calls.segment_image import ImageRegion, ProposalLabel
+from tools.base import Tool, ToolContext
+from tools.boxes import mask_rle
+from tools.image_io import image_input, load_cached, probe
+from tools.proposals import WORK_SIDE, perceive
+from tools.regions import mask_box
+
+
+class ProposeRegionsTool(Tool[ProposeRegionsArgs, ProposeRegionsResult]):
+    name = "propose_regions.v1"
+    call_model = ProposeRegions
+    result_model = ProposeRegionsResult
+
+    def check(self, args: ProposeRegionsArgs, ctx: ToolContext) -> None:
+        image_input(ctx, args.input)
+
+    def run_batch(self, items: list[tuple[ProposeRegionsArgs, ToolContext]]) -> list[ProposeRegionsResult]:
+        out = []
+        for args, ctx in items:
+            path = ctx.media[args.input]
+            info = probe(path)
+            rgb, _ = load_cached(path, WORK_SIDE)
+            perc = perceive(rgb, model=ctx.settings.salient_model)
+            regions = []
+            for p in sorted(perc.proposals, key=lambda q: -q.quality)[: args.max_regions]:
+                full = perc.full_mask(p.mask, info.height, info.width)
+                if not full.any():
+                    continue
+                regions.append(ImageRegion(
+                    bbox=[float(v) for v in mask_box(full)], mask=mask_rle(full),
+                    score=round(float(np.clip(p.quality, 0, 1)), 4), source=p.source,
+                    labels=[ProposalLabel(name=lb.name, score=float(np.clip(lb.score, 0, 1)), source=lb.source)
+                            for lb in p.labels(3)]))
+            out.append(ProposeRegionsResult(input=args.input, width=info.width, height=info.height, regions=regions))
+        return out
