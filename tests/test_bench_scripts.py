@@ -28,17 +28,47 @@ def test_ner_dev_prints_f1_throughput_and_overhead(tmp_path):
 
 
 def test_perf_writes_table_json_and_chart(tmp_path):
-    out = run("bench/perf.py", "--cases", "5", "--out", str(tmp_path))
-    assert "not supported yet" in out
-    text = json.loads((tmp_path / "perf.json").read_text())[0]
-    assert text["modality"] == "text" and text["latency_ms_median"] > 0 and text["peak_rss_mb"] > 0
+    out = run("bench/perf.py", "--cases", "5", "--batch-cases", "256", "--image-cases", "2", "--audio-seconds", "15",
+              "--audio-runs", "1", "--out", str(tmp_path))
+    rows = {r["modality"]: r for r in json.loads((tmp_path / "perf.json").read_text())}
+    text, image, audio = rows["text"], rows["image"], rows["audio"]
+    assert text["latency_ms_median"] > 0 and text["peak_rss_mb"] > 0
+    assert "status" not in image and rows["video"]["status"] == "not supported yet"
+    assert "not supported yet" in out and "target RTF <= 0.15" in out
+    assert "target <= 3 s median per 640x480 image" in out and "time per tool" in out
+    assert image["cases"] == 2 and 0 < image["latency_ms_median"] <= image["latency_ms_p90"] <= image["latency_ms_max"]
+    assert image["peak_rss_mb"] > 0 and 0.0 <= image["overhead_single"] < 1.0 and image["load_s"] > 0
+    assert image["cpu_s_median"] > 0 and len(image["latencies_ms"]) == 2
+    assert 0 < image["entities_on_regions"] <= image["entities"]
+    tools = image["tools"]  # the first two images: pasted photos with a caption, then signs to read
+    for name in ("read_text.v1", "link_regions.v1", "recognize_entities.v1"):
+        assert tools[name]["median_s"] > 0 and 1 <= tools[name]["images"] <= 2, name
+    assert all(0.0 <= t["share"] <= 1.0 for t in tools.values()) and 0.0 < image["tool_rounds_share"] <= 1.0
+    assert 0.0 < image["tool_rounds_s_median"] <= image["latency_ms_max"] / 1000
+    assert 0.0 <= image["outside_tools_s_median"] < image["latency_ms_max"] / 1000
+    assert 14 < audio["audio_s"] <= 15 and audio["whisper_model"] == "tiny.en"
+    assert audio["rtf"] > 0 and abs(audio["rtf"] - audio["latency_ms_median"] / 1000 / audio["audio_s"]) < 1e-9
+    assert audio["peak_rss_mb"] > 0 and 0.0 <= audio["overhead_single"] < 1.0
+    assert audio["names_said"] > 0 and 0 < audio["names_found"] <= audio["names_said"] and audio["entities"] > 0
     assert (tmp_path / "perf.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_grounded_eval_generates_extracts_and_scores(tmp_path):
-    out = run("bench/grounded_eval.py", "--out", str(tmp_path / "g"))
-    assert "all cases" in out and "over-grounding" in out
+def test_grounded_eval_extracts_text_images_and_audio_and_scores(tmp_path):
+    out = run("bench/grounded_eval.py", "--out", str(tmp_path / "g"), "--per-kind", "2")
+    assert "all cases" in out and "over-grounding" in out and "modalities extracted today: audio, image, text" in out
+    assert "combination audio" in out and "audio, by case kind" in out and "audio_negative" in out
     report = json.loads((tmp_path / "g" / "report.json").read_text())
     assert report["overall"]["ner"]["tp"] > 0
-    preds = (tmp_path / "g" / "predictions.jsonl").read_text().splitlines()
-    assert len(preds) == len((tmp_path / "g" / "cases.jsonl").read_text().splitlines())
+    audio = report["by_combination"]["audio"]  # audio_speech: audio only
+    assert audio["cases"] == 2 and audio["ner"]["tp"] > 0
+    seg = report["overall"]["grounding"]
+    assert seg["segment_acc"]["n"] > 0 and seg["segment_acc"]["hits"] > 0 and seg["segment"]["n"] > 0
+    assert seg["box"]["n"] > 0 and seg["box"]["hits"] > 0
+    gold = [json.loads(line) for line in (tmp_path / "g" / "cases.jsonl").read_text().splitlines()]
+    preds = [json.loads(line) for line in (tmp_path / "g" / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == len(gold) == 14
+    for g, p in zip(gold, preds):
+        assert p["id"] == g["id"]
+        assert [(i["id"], i.get("path")) for i in p["inputs"]] == [(i["id"], i.get("path")) for i in g["inputs"]]
+        segments = {x["input"] for e in p["entities"] for x in e["groundings"] if x["kind"] == "segment"}
+        assert segments <= {i["id"] for i in g["inputs"] if i["modality"] == "audio"}
