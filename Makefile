@@ -94,7 +94,12 @@ demo: setup
 	$(VENV)/bin/muie extract --text-file examples/news.txt --schema examples/schema.json \
 	  --out examples/output/news.result.json --render examples/output
 	@$(PY) examples/summarize.py examples/output/news.result.json
-	@echo "full result: examples/output/news.result.json; picture: examples/output/text.html" 
+	$(VENV)/bin/muie extract --text-file examples/media/caption.txt --image examples/media/photo.png \
+	  --audio examples/media/speech.wav --schema examples/media/schema.json \
+	  --out examples/output/media.result.json --render examples/output/media
+	@$(PY) examples/summarize.py examples/output/media.result.json
+	@echo "full results: examples/output/*.result.json; pictures: examples/output/text.html," \
+	  "examples/output/media/{text.html,image0.png,audio0.png}"
 
 test: setup
 	$(VENV)/bin/pytest -q -p no:cacheprovider
