@@ -142,11 +142,17 @@ def test_unknown_task(tmp_path):
                           cwd=tmp_path), "--tasks", "dance")
 
 
-def test_image_is_not_supported_yet(tmp_path):
+def test_a_broken_image_is_bad_input(tmp_path):
     img = tmp_path / "cat.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    line = assert_bad_input(muie("extract", "--text", "A cat.", "--image", str(img), cwd=tmp_path),
-                            "--image", str(img))
+    assert_bad_input(muie("extract", "--text", "A cat.", "--image", str(img), cwd=tmp_path), str(img))
+
+
+def test_video_is_not_supported_yet(tmp_path):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    line = assert_bad_input(muie("extract", "--text", "A cat.", "--video", str(clip), cwd=tmp_path),
+                            "--video", str(clip))
     assert "not supported" in line
 
 
