@@ -92,3 +92,15 @@ def test_sam_masks_and_imagebind_scores_through_the_settings(scene, tmp_path):
     assert {x.id for x in r.links} == {"E1", "E2"}  # threshold 0: both assigned, to different objects
     for x in r.links:
         assert 0.0 <= x.score <= 1.0 and x.region.mask.size == [480, 640]
+
+
+def test_propose_regions_perceives_the_image_once_for_all_calls(scene):
+    path, boxes = scene
+    ctx = ToolContext(texts={}, settings=Settings(), media={"image0": path})
+    call = TOOL_CALL.validate_python({"tool": "propose_regions.v1", "arguments": {"input": "image0", "max_regions": 20}})
+    r = REGISTRY["propose_regions.v1"].run_batch([(call.arguments, ctx)])[0]
+    assert (r.width, r.height) == (640, 480) and 0 < len(r.regions) <= 20
+    assert [x.score for x in r.regions] == sorted((x.score for x in r.regions), reverse=True)
+    assert all(x.mask.size == [480, 640] and x.labels for x in r.regions)
+    cat = max(r.regions, key=lambda x: box_iou(x.bbox, boxes["chelsea"]))
+    assert box_iou(cat.bbox, boxes["chelsea"]) >= 0.5 and any("cat" in lb.name for lb in cat.labels)

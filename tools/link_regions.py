@@ -20,14 +20,13 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from agent.calls.link_regions import LinkRegions, LinkRegionsArgs, LinkRegionsResult, RegionLink
-from agent.calls.segment_image import ImageRegion, ProposalLabel
 from agent.errors import CallError
 from agent.settings import Settings
 from tools.base import Tool, ToolContext
-from tools.boxes import mask_rle
 from tools.grounding import _overlapping, text_score
 from tools.image_io import image_input, load_cached, probe
 from tools.label_meaning import target_meaning
+from tools.propose_regions import as_region
 from tools.proposals import WORK_SIDE, Perception, Proposal, perceive
 from tools.regions import mask_box
 from tools.text_models import embedder
@@ -132,13 +131,9 @@ def link(perc: Perception, args: LinkRegionsArgs, min_score: float, settings: Se
             from tools.sam import SamSegmenter
 
             (mask, _), = SamSegmenter.from_settings(settings).segment(perc.rgb, boxes=[mask_box(p.mask)])
-        full = perc.full_mask(mask, size[1], size[0])
-        if not full.any():
-            continue
-        region = ImageRegion(bbox=[float(v) for v in mask_box(full)], mask=mask_rle(full), score=round(min(1.0, s), 4),
-                             source=p.source, labels=[ProposalLabel(name=lb.name, score=float(np.clip(lb.score, 0, 1)),
-                                                                    source=lb.source) for lb in p.labels(3)])
-        out.append(RegionLink(id=args.targets[t].id, region=region, score=region.score))
+        region = as_region(perc, p, s, size, mask)
+        if region is not None:
+            out.append(RegionLink(id=args.targets[t].id, region=region, score=region.score))
     return out
 
 

@@ -11,8 +11,21 @@ from agent.calls.segment_image import ImageRegion, ProposalLabel
 from tools.base import Tool, ToolContext
 from tools.boxes import mask_rle
 from tools.image_io import image_input, load_cached, probe
-from tools.proposals import WORK_SIDE, perceive
+from tools.proposals import WORK_SIDE, Perception, Proposal, perceive
 from tools.regions import mask_box
+
+
+def as_region(perc: Perception, p: Proposal, score: float, size: tuple[int, int],
+              mask: np.ndarray | None = None) -> ImageRegion | None:
+    """A proposal (or another mask at the perception size) as a region of the original
+    image of ``size`` (width, height): tight box, RLE mask, best labels; None when empty."""
+    full = perc.full_mask(p.mask if mask is None else mask, size[1], size[0])
+    if not full.any():
+        return None
+    return ImageRegion(bbox=[float(v) for v in mask_box(full)], mask=mask_rle(full),
+                       score=round(float(np.clip(score, 0, 1)), 4), source=p.source,
+                       labels=[ProposalLabel(name=lb.name, score=float(np.clip(lb.score, 0, 1)), source=lb.source)
+                               for lb in p.labels(3)])
 
 
 class ProposeRegionsTool(Tool[ProposeRegionsArgs, ProposeRegionsResult]):
@@ -30,15 +43,7 @@ class ProposeRegionsTool(Tool[ProposeRegionsArgs, ProposeRegionsResult]):
             info = probe(path)
             rgb, _ = load_cached(path, WORK_SIDE)
             perc = perceive(rgb, model=ctx.settings.salient_model)
-            regions = []
-            for p in sorted(perc.proposals, key=lambda q: -q.quality)[: args.max_regions]:
-                full = perc.full_mask(p.mask, info.height, info.width)
-                if not full.any():
-                    continue
-                regions.append(ImageRegion(
-                    bbox=[float(v) for v in mask_box(full)], mask=mask_rle(full),
-                    score=round(float(np.clip(p.quality, 0, 1)), 4), source=p.source,
-                    labels=[ProposalLabel(name=lb.name, score=float(np.clip(lb.score, 0, 1)), source=lb.source)
-                            for lb in p.labels(3)]))
+            ranked = sorted(perc.proposals, key=lambda q: -q.quality)[: args.max_regions]
+            regions = [r for p in ranked if (r := as_region(perc, p, p.quality, (info.width, info.height)))]
             out.append(ProposeRegionsResult(input=args.input, width=info.width, height=info.height, regions=regions))
         return out
