@@ -38,7 +38,7 @@ class Settings(BaseModel):
         0.5, ge=0, le=1, description="Least similarity of a common noun ('a cat') to a type the NER model lacks."
     )
     pictured_nominal_threshold: float = Field(
-        0.40, ge=0, le=1, description="Least similarity of a common noun to a type in text that describes a picture."
+        0.36, ge=0, le=1, description="Least similarity of a common noun to a type in text that describes a picture."
     )
     relation_threshold: float = Field(0.55, ge=0, le=1, description="Least score of a relation.")
     event_threshold: float = Field(0.55, ge=0, le=1, description="Least similarity of a trigger to an event type.")
