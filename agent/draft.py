@@ -106,7 +106,7 @@ class DraftBuilder:
                                      arguments=args))
             self._trig.add(key)
 
-    def add_heard_events(self, input_id: str, heard: list[tuple[str, Segment | Region]]) -> None:
+    def add_evidence_events(self, input_id: str, heard: list[tuple[str, Segment | Region]]) -> None:
         """Events evidenced by a sound or a sight alone: ``(event type, where it is heard or
         seen)``; the trigger is the sound or thing, named by its class, grounded there."""
         for event_type, seg in heard:

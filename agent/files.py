@@ -1,4 +1,5 @@
-"""Writing output files safely: checked before any work, written whole or not at all."""
+"""Files in and out: an input file checked and keyed for caches; output files checked
+before any work, written whole or not at all."""
 
 from __future__ import annotations
 
@@ -30,3 +31,16 @@ def write_atomic(path: Path, payload: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def input_file_key(path: str, kind: str) -> tuple[str, int, int]:
+    """An input file as a cache key (a file rewritten in place is a new file), or an
+    ``InputError`` naming it when there is no ``kind`` file to read (audio, image)."""
+    if not os.path.exists(path):
+        raise InputError(path, "no such file")
+    if os.path.isdir(path):
+        raise InputError(path, f"is a directory, not an {kind} file")
+    st = os.stat(path)
+    if st.st_size == 0:
+        raise InputError(path, "the file is empty (0 bytes)")
+    return os.path.abspath(path), st.st_size, st.st_mtime_ns

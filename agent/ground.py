@@ -7,9 +7,9 @@
   type across texts; an entity only heard whose name is a text entity's name under
   another type joins that text entity (the text, with more context, types it).
 - One event is one event: an event heard in speech with the same type and trigger word
-  as one in the text joins it; a sound that evidences an event type (a gunshot for
-  Attack) grounds the event of that type it is nearest to in time, or the only one of
-  its type, and is an event of its own only when there is none.
+  as one in the text joins it; a sound or sight that evidences an event type (a gunshot
+  or a rifle for Attack) grounds the event of that type it is nearest to in time (a
+  sound), or the only one of its type, and is an event of its own only when there is none.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def ground_media(draft: Draft, request: Request) -> Draft:
             relations.append(r)
     events = [v.model_copy(update={"arguments": _unique([a.model_copy(update={"entity": ids.get(a.entity, a.entity)})
                                                          for a in v.arguments])}) for v in events]
-    return Draft(entities=entities, relations=relations, events=_join_sounds(_join_events(events)))
+    return Draft(entities=entities, relations=relations, events=_join_evidence(_join_events(events)))
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -128,33 +128,34 @@ def _join_events(events: list[Event]) -> list[Event]:
     return out
 
 
-def _is_sound(v: Event) -> bool:
+def _is_evidence(v: Event) -> bool:
     """An event known only by a sound heard or a thing seen (its grounding carries the class)."""
     return bool(v.trigger.groundings) and not v.trigger.mentions and not v.arguments and all(
         isinstance(g, (Segment, Region)) and g.label for g in v.trigger.groundings)
 
 
-def _join_sounds(events: list[Event]) -> list[Event]:
-    sounds = [v for v in events if _is_sound(v)]
-    others = [v for v in events if not _is_sound(v)]
+def _join_evidence(events: list[Event]) -> list[Event]:
+    """A sound or sight joins the event of its type it is nearest to in time, or the only one."""
+    evidence = [v for v in events if _is_evidence(v)]
+    others = [v for v in events if not _is_evidence(v)]
     kept = []
-    for s in sounds:
-        seg = s.trigger.groundings[0]
-        same = [v for v in others if v.type == s.type]
-        home = _nearest(same, seg)
+    for e in evidence:
+        same = [v for v in others if v.type == e.type]
+        home = _nearest(same, e.trigger.groundings[0])
         if home is None and len(same) == 1:
             home = same[0]
         if home is None:
-            kept.append(s)
+            kept.append(e)
         else:
-            home.trigger.groundings.extend(s.trigger.groundings)
+            home.trigger.groundings.extend(e.trigger.groundings)
     return others + kept
 
 
-def _nearest(events: list[Event], seg: Segment) -> Event | None:
-    best, best_d = None, NEAR_S
+def _nearest(events: list[Event], seg: Grounding) -> Event | None:
+    """The event with a segment on the same input within ``NEAR_S`` of ``seg`` (a sound)."""
     if not isinstance(seg, Segment):
         return None
+    best, best_d = None, NEAR_S
     for v in events:
         for g in v.trigger.groundings:
             if isinstance(g, Segment) and g.input == seg.input:

@@ -53,7 +53,6 @@ import multiprocessing
 import os
 import resource
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -68,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent.api import Agent, extract, extract_batch  # noqa: E402
 from agent.domain import Region, Result, Schema, Segment  # noqa: E402
 from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
+from agent.scoring.metrics import normalise, segment_iou  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
@@ -273,23 +273,14 @@ def talk(seconds: float, seed: int) -> tuple[np.ndarray, list[tuple[str, float, 
     return out * np.float32(0.7 / max(1e-6, float(np.abs(out).max()))), names
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.lower().translate(str.maketrans("", "", string.punctuation)).split())
-
-
-def tiou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = max(a[1], b[1]) - min(a[0], b[0])
-    return inter / union if union > 0 else 0.0
-
-
 def found(result: Result, said: list[tuple[str, float, float]], input_id: str = "audio0") -> list[bool]:
     """For each name said: an entity of that name has a segment on the input with tIoU >= 0.5 against it."""
     segments: dict[str, list[Segment]] = {}
     for e in result.entities:
-        segments.setdefault(_norm(e.text), []).extend(
+        segments.setdefault(normalise(e.text), []).extend(
             g for g in e.groundings if isinstance(g, Segment) and g.input == input_id)
-    return [any(tiou((g.start_s, g.end_s), (a, b)) >= 0.5 for g in segments.get(_norm(w), [])) for w, a, b in said]
+    return [any(segment_iou(g, Segment(input=input_id, start_s=a, end_s=b)) >= 0.5
+                for g in segments.get(normalise(w), [])) for w, a, b in said]
 
 
 def clear_audio_caches() -> None:

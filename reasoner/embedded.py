@@ -144,13 +144,13 @@ class EmbeddedReasoner:
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
             elif isinstance(r, SegmentImageResult) and args.text in sights:  # a sight that is an event
-                b.add_heard_events(r.input, [
+                b.add_evidence_events(r.input, [
                     (sights[args.text], Region(input=r.input, bbox=g.bbox, mask=g.mask, score=g.score, label=args.text))
                     for g in r.regions])
             elif isinstance(r, LinkRegionsResult):
                 b.add_regions(r.input, r.links)
             elif isinstance(r, DetectSoundsResult):
-                b.add_heard_events(r.input, [
+                b.add_evidence_events(r.input, [
                     (sounds[e.label], Segment(input=r.input, start_s=e.start_s, end_s=e.end_s, score=e.score,
                                               label=e.label))
                     for e in r.events if e.label in sounds])

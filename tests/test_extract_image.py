@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +18,8 @@ from agent.scoring.metrics import box_iou
 from bench.grounded import KINDS
 from bench.grounded.cases import image_negative, image_ocr, image_paste
 from bench.grounded.common import SCHEMA, rng_for
+from tests.cli import MUIE, assert_bad_input, muie
 
-MUIE = Path(sys.executable).parent / "muie"
 PER_KIND = 3
 
 
@@ -135,12 +134,8 @@ def _bad(tmp_path: Path, kind: str) -> Path:
 def test_unreadable_images_are_bad_input(tmp_path, kind):
     path = _bad(tmp_path, kind)
     out = tmp_path / "r.json"
-    proc = subprocess.run([str(MUIE), "extract", "--image", str(path), "--out", str(out)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert proc.stdout == "" and not out.exists()
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and str(path) in lines[0], lines
+    assert_bad_input(muie("extract", "--image", str(path), "--out", str(out), cwd=tmp_path), str(path))
+    assert not out.exists()
 
 
 def test_odd_but_valid_images_give_a_result(tmp_path):

@@ -69,7 +69,7 @@ def text_score(p: Proposal, meaning: TargetMeaning) -> float:
     return meaning.factor * evidence(p, meaning) * p.quality
 
 
-def _overlapping(a: np.ndarray, b: np.ndarray) -> bool:
+def overlapping(a: np.ndarray, b: np.ndarray) -> bool:
     inter = np.count_nonzero(a & b)
     if not inter:
         return False
@@ -90,7 +90,7 @@ def by_text(perc: Perception, meaning: TargetMeaning, min_score: float, max_regi
         if score < min_score or len(kept) >= max_regions or (kept and score < RUNNER_UP * kept[0].score):
             break
         p = perc.proposals[i]
-        if any(_overlapping(p.mask, k.mask) for k in kept):
+        if any(overlapping(p.mask, k.mask) for k in kept):
             continue
         kept.append(Match(p.mask, score, p.source, p.labels(3), "type" if meaning.via == "type" else "text"))
     return kept

@@ -52,6 +52,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from agent.errors import CallError, InputError
+from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from tools.base import ToolContext
@@ -86,16 +87,8 @@ class ImageInfo:
 
 
 def file_key(path: str) -> tuple[str, int, int]:
-    """The file as a cache key (a file rewritten in place is a new file); ``InputError``
-    when there is no file to read."""
-    if not os.path.exists(path):
-        raise InputError(path, "no such file")
-    if os.path.isdir(path):
-        raise InputError(path, "is a directory, not an image file")
-    st = os.stat(path)
-    if st.st_size == 0:
-        raise InputError(path, "the file is empty (0 bytes)")
-    return os.path.abspath(path), st.st_size, st.st_mtime_ns
+    """The file as a cache key; ``InputError`` when there is no image file to read."""
+    return input_file_key(path, "image")
 
 
 def _why(e: BaseException) -> str:

@@ -23,11 +23,11 @@ from agent.calls.link_regions import LinkRegions, LinkRegionsArgs, LinkRegionsRe
 from agent.errors import CallError
 from agent.settings import Settings
 from tools.base import Tool, ToolContext
-from tools.grounding import _overlapping, text_score
-from tools.image_io import image_input, load_cached, probe
+from tools.grounding import overlapping, text_score
+from tools.image_io import image_input
 from tools.label_meaning import target_meaning
-from tools.propose_regions import as_region
-from tools.proposals import WORK_SIDE, Perception, Proposal, perceive
+from tools.propose_regions import as_region, perceive_input
+from tools.proposals import Perception, Proposal
 from tools.regions import mask_box
 from tools.text_models import embedder
 
@@ -85,7 +85,7 @@ def assign(scores: np.ndarray, perc: Perception, groups: list[list[int]], min_sc
         for a in range(len(order)):
             for b in range(a):
                 pa, pb = perc.proposals[links[order[a]][0]], perc.proposals[links[order[b]][0]]
-                if _overlapping(pa.mask, pb.mask):
+                if overlapping(pa.mask, pb.mask):
                     conflict = order[a]
                     break
             if conflict is not None:
@@ -151,10 +151,7 @@ class LinkRegionsTool(Tool[LinkRegionsArgs, LinkRegionsResult]):
     def run_batch(self, items: list[tuple[LinkRegionsArgs, ToolContext]]) -> list[LinkRegionsResult]:
         out = []
         for args, ctx in items:
-            path = ctx.media[args.input]
-            info = probe(path)
-            rgb, _ = load_cached(path, WORK_SIDE)
-            perc = perceive(rgb, model=ctx.settings.salient_model)
+            perc, info = perceive_input(ctx, args.input)
             min_score = ctx.settings.region_min_score if args.min_score is None else args.min_score
             links = link(perc, args, min_score, ctx.settings, (info.width, info.height))
             out.append(LinkRegionsResult(input=args.input, width=info.width, height=info.height, links=links))

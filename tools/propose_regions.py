@@ -10,9 +10,16 @@ from agent.calls.propose_regions import ProposeRegions, ProposeRegionsArgs, Prop
 from agent.calls.segment_image import ImageRegion, ProposalLabel
 from tools.base import Tool, ToolContext
 from tools.boxes import mask_rle
-from tools.image_io import image_input, load_cached, probe
+from tools.image_io import ImageInfo, image_input, load_cached, probe
 from tools.proposals import WORK_SIDE, Perception, Proposal, perceive
 from tools.regions import mask_box
+
+
+def perceive_input(ctx: ToolContext, input_id: str) -> tuple[Perception, ImageInfo]:
+    """The perception of an image input of the run (cached per image) and its size."""
+    path = ctx.media[input_id]
+    rgb, _ = load_cached(path, WORK_SIDE)
+    return perceive(rgb, model=ctx.settings.salient_model), probe(path)
 
 
 def as_region(perc: Perception, p: Proposal, score: float, size: tuple[int, int],
@@ -39,10 +46,7 @@ class ProposeRegionsTool(Tool[ProposeRegionsArgs, ProposeRegionsResult]):
     def run_batch(self, items: list[tuple[ProposeRegionsArgs, ToolContext]]) -> list[ProposeRegionsResult]:
         out = []
         for args, ctx in items:
-            path = ctx.media[args.input]
-            info = probe(path)
-            rgb, _ = load_cached(path, WORK_SIDE)
-            perc = perceive(rgb, model=ctx.settings.salient_model)
+            perc, info = perceive_input(ctx, args.input)
             ranked = sorted(perc.proposals, key=lambda q: -q.quality)[: args.max_regions]
             regions = [r for p in ranked if (r := as_region(perc, p, p.quality, (info.width, info.height)))]
             out.append(ProposeRegionsResult(input=args.input, width=info.width, height=info.height, regions=regions))
