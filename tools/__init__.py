@@ -17,12 +17,14 @@ from tools.segment_audio import SegmentAudioTool
 from tools.segment_image import SegmentImageTool
 from tools.sounds import DetectSoundsTool
 from tools.speech_segments import SegmentSpeechTool
+from tools.track_video import TrackVideoTool
 from tools.transcribe import TranscribeTool
 
 REGISTRY: dict[str, Tool] = {t.name: t for t in (
     RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
     TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
     ReadTextTool(), DetectTool(), SegmentImageTool(), ProposeRegionsTool(), LinkRegionsTool(),
+    TrackVideoTool(),
 )}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]
