@@ -4,6 +4,7 @@ For text: an HTML page with each entity mention and event trigger highlighted an
 labelled (spaCy's displaCy), and the relations and event arguments listed beneath.
 For an image: ``<input id>.png``, the image with masks, boxes and labels.
 For audio: ``<input id>.png``, the waveform with the labelled segments.
+For a video: ``<input id>.png``, a strip of frames with the tracks drawn.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from agent.domain import AudioInput, ImageInput, Result
+from agent.domain import AudioInput, ImageInput, Result, VideoInput
 from agent.errors import InputError
 
 
@@ -32,6 +33,10 @@ def render_result(result: Result, text: str | None, out_dir: Path) -> list[Path]
             from agent.render_audio import render_audio
 
             written.append(render_audio(result, inp, out_dir / f"{inp.id}.png"))
+        if isinstance(inp, VideoInput):
+            from agent.render_video import render_video
+
+            written.append(render_video(result, inp, out_dir / f"{inp.id}.png"))
     return written
 
 
