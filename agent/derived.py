@@ -7,6 +7,9 @@ text is not a mention of the contract (those are offsets into ``--text``); at th
 of the run it becomes a grounding through the words it covers (``agent.ground``): a
 time segment for speech, the box around the words for text read in an image.
 
+Words read on a video's keyframes (``read_video_text``) are an OCR text of the video
+too; each keeps the frame it was read on, and grounds as a one-frame track.
+
 A derived text is its words joined by single spaces (lines of an image by newlines);
 each word keeps its character span and where it came from.
 """
@@ -19,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from agent.calls import TranscribeResult
 from agent.calls.read_text import ReadTextResult
-from agent.domain import BBox, Region, Segment
+from agent.domain import BBox, Region, Segment, Track, TrackFrame
 
 SPEECH, OCR = "speech", "ocr"
 
@@ -31,6 +34,8 @@ class SourceWord(BaseModel):
     start_s: float | None = Field(default=None, ge=0, description="Speech: when the word was said.")
     end_s: float | None = Field(default=None, ge=0)
     bbox: BBox | None = Field(default=None, description="Image: where the word is written, in pixels.")
+    frame: int | None = Field(default=None, ge=0, description="Video: the frame the word was read on.")
+    time_s: float | None = Field(default=None, ge=0, description="Video: that frame's time.")
 
 
 class DerivedText(BaseModel):
@@ -52,8 +57,9 @@ class DerivedText(BaseModel):
             return None
         return ws[0].start_s, ws[-1].end_s, sum(w.probability for w in ws) / len(ws)  # type: ignore[return-value]
 
-    def grounding(self, start: int, end: int, score: float) -> Segment | Region | None:
-        """Where ``[start, end)`` of this text is in its media: a time segment or a word box."""
+    def grounding(self, start: int, end: int, score: float) -> Segment | Region | Track | None:
+        """Where ``[start, end)`` of this text is in its media: a time segment, a word box, or
+        (words read in a video) the words' box on the frame they were read on."""
         ws = self.covered(start, end)
         if not ws:
             return None
@@ -66,6 +72,9 @@ class DerivedText(BaseModel):
         if not boxes:
             return None
         box = [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+        if ws[0].frame is not None:
+            return Track(input=self.source, score=s,
+                         frames=[TrackFrame(frame=ws[0].frame, time_s=ws[0].time_s, bbox=box)])
         return Region(input=self.source, bbox=box, score=s, label=self.text[start:end])
 
 
@@ -107,7 +116,8 @@ def from_ocr(result: ReadTextResult) -> DerivedText:
             if k:
                 parts.append(" ")
                 pos += 1
-            words.append(SourceWord(start=pos, end=pos + len(token), probability=w.confidence, bbox=list(w.bbox)))
+            words.append(SourceWord(start=pos, end=pos + len(token), probability=w.confidence, bbox=list(w.bbox),
+                                    frame=getattr(w, "frame", None), time_s=getattr(w, "time_s", None)))
             parts.append(token)
             pos += len(token)
     return DerivedText(id=derived_id(result.input, OCR), source=result.input, kind=OCR, text="".join(parts),

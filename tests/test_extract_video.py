@@ -17,9 +17,10 @@ def _tracks(entity: dict) -> list[dict]:
     return [g for g in entity["groundings"] if g["kind"] == "track"]
 
 
-def test_video_alone_speech_and_track(tmp_path):
+def test_video_alone_speech_words_on_screen_and_track(tmp_path):
     path = tmp_path / "talk.mp4"
-    gold = clip(path, n=N, photo_name="coffee", route=path_swing, speech="Here is a coffee cup.")
+    gold = clip(path, n=N, photo_name="coffee", route=path_swing, speech="Here is a coffee cup.",
+                title="Welcome to Berlin")
     run = muie("extract", "--video", str(path), "--render", str(tmp_path / "pictures"), cwd=tmp_path)
     assert run.rc == 0, run.stderr
     result = json.loads(run.stdout)
@@ -37,6 +38,10 @@ def test_video_alone_speech_and_track(tmp_path):
               and b[2] <= gold[k][2] + 2 and b[3] <= gold[k][3] + 2]
     print(f"coffee cup: {len(inside)}/{len(pred)} boxes inside the photo, {len(pred)}/{len(gold)} frames tracked")
     assert len(inside) == len(pred) and len(pred) >= 0.6 * len(gold)
+    berlin = next(e for e in result["entities"] if e["text"] == "Berlin")  # read on screen
+    (read,) = _tracks(berlin)
+    (where,) = read["frames"]
+    assert where["frame"] == 0 and 200 <= where["bbox"][1] < where["bbox"][3] <= 240  # on the plate
     assert (tmp_path / "pictures" / "video0.png").stat().st_size > 10_000
     assert any(s.get("tool") == "transcribe.v1" for s in result["trace"])
 

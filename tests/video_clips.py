@@ -4,7 +4,8 @@
 .mkv/.webm, re-encodes it with ffmpeg; it returns the gold: frame number -> the tight
 box of the photo's visible pixels (absent while it is out of the frame). ``cut_at``
 switches to another background and photo from that frame on (a shot cut); ``speech``
-muxes an espeak-ng sentence as the sound track.
+muxes an espeak-ng sentence as the sound track; ``title`` writes words on a plate at the
+bottom of every frame (drawn over the photo where they meet).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def path_line(n: int, w: int, h: int) -> list[tuple[float, float]]:
 
 def clip(path: Path, n: int = 48, photo_name: str = "chelsea", width: int = 90, route=path_line,
          cut_at: int | None = None, second: str = "coffee", speech: str | None = None,
-         seed: int = 0) -> dict[int, list[float]]:
+         title: str | None = None, seed: int = 0) -> dict[int, list[float]]:
     """Write the clip; return {frame: [x0, y0, x1, y1]} of the first photo where it shows."""
     path = Path(path)
     shots = [(photo(photo_name, width), backdrop(seed))]
@@ -76,6 +77,9 @@ def clip(path: Path, n: int = 48, photo_name: str = "chelsea", width: int = 90, 
                 frame[y0:y1, x0:x1] = img[y0 - y:y1 - y, x0 - x:x1 - x]
                 if not second_shot:
                     gold[i] = [float(x0), float(y0), float(x1), float(y1)]
+            if title is not None:  # a white plate with black words, at the bottom
+                cv2.rectangle(frame, (8, H - 34), (W - 8, H - 6), (255, 255, 255), -1)
+                cv2.putText(frame, title, (14, H - 13), cv2.FONT_HERSHEY_DUPLEX, 0.7, (0, 0, 0), 1, cv2.LINE_AA)
             out.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         out.release()
         if target != path:

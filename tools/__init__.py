@@ -12,6 +12,7 @@ from tools.events import DetectEventsTool
 from tools.link_regions import LinkRegionsTool
 from tools.propose_regions import ProposeRegionsTool
 from tools.read_text import ReadTextTool
+from tools.read_video_text import ReadVideoTextTool
 from tools.relations import ExtractRelationsTool
 from tools.segment_audio import SegmentAudioTool
 from tools.segment_image import SegmentImageTool
@@ -24,7 +25,7 @@ REGISTRY: dict[str, Tool] = {t.name: t for t in (
     RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
     TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
     ReadTextTool(), DetectTool(), SegmentImageTool(), ProposeRegionsTool(), LinkRegionsTool(),
-    TrackVideoTool(),
+    TrackVideoTool(), ReadVideoTextTool(),
 )}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]
