@@ -15,6 +15,9 @@ again in the new shot.
 - From there ``tools.tracker.Follower`` follows it (CSRT, checked against its looks at
   keyframes, which also find it again when it comes back into view).
 
+With ``video_tracker = sam2`` SAM 2's video predictor follows the targets instead, chunk
+by chunk (``tools.track_sam2``), a mask on every frame.
+
 Boxes and masks come back in the video's own pixels.
 """
 
@@ -155,7 +158,10 @@ class TrackVideoTool(Tool[TrackVideoArgs, TrackVideoResult]):
             settings = items[idx[0]][1].settings
             info = probe(path)
             targets = [_Target(items[k][0], settings) for k in idx]
-            sampled, cuts = track(path, targets, info, settings, start_s, end_s)
+            follow = track
+            if settings.video_tracker == "sam2":
+                from tools.track_sam2 import track_sam2 as follow
+            sampled, cuts = follow(path, targets, info, settings, start_s, end_s)
             for k, t in zip(idx, targets):
                 score = round(float(np.mean(t.scores)), 4) if t.scores else 0.0
                 out[k] = TrackVideoResult(input=t.args.input, fps=info.fps, width=info.width, height=info.height,
