@@ -542,8 +542,13 @@ def main() -> int:
         if a.ten_minutes:
             path, said = recording(Path(d), "ten-minutes", 600.0, seed=1, flac=True)
             rows.append(in_fresh_process(ten_minute_row, path, said, warm, a.whisper_model))
-    rows.append({"modality": "video", "status": "not supported yet"})
+    from bench.perf_video import print_rows, run as video_rows
+
+    videos = video_rows(60.0, 600.0 if a.ten_minutes else 0.0)
+    rows += videos
     print_table(rows)
+    print()
+    print_rows(videos)
     (a.out / "perf.json").write_text(json.dumps(rows, indent=2))
     chart(rows, a.out / "perf.png")
     print(f"\nwrote {a.out / 'perf.json'} and {a.out / 'perf.png'}")
