@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import typer
 
-from agent.errors import InputError
+from agent.errors import InputError, MuieError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Grounded multimodal information extraction: entities, relations and events.")
@@ -37,7 +37,9 @@ def extract(
     tasks: Optional[str] = typer.Option(None, "--tasks", help="Any of ner,re,ee (default: all)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the result here instead of stdout."),
     render: Optional[Path] = typer.Option(None, "--render", help="Write pictures of the result into this folder."),
-    reasoner: str = typer.Option("embedded", "--reasoner", help="Which reasoner plans the tool calls."),
+    reasoner: str = typer.Option(
+        "embedded", "--reasoner", help="Which reasoner plans the tool calls: embedded (offline), llm (an "
+        "OpenAI-compatible endpoint, MUIE_LLM_*) or local (a transformers model, MUIE_LOCAL_MODEL_PATH)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each step on stderr."),
 ) -> None:
     """Extract entities, relations and events from text and media, each grounded where it occurs."""
@@ -105,6 +107,20 @@ def eval_cmd(
     sys.stdout.write(render_text(report, by_combination=by_combination))
 
 
+@app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    reasoner: Optional[str] = typer.Option(
+        None, "--reasoner", help="Reasoner of the model 'muie': embedded, llm or local (default: MUIE_SERVE_REASONER)."),
+) -> None:
+    """Serve muie over HTTP: OpenAI-compatible /v1/chat/completions and /v1/models, and POST /v1/extract."""
+    from agent.serve import run
+    from agent.settings import Settings
+
+    run(host, port, Settings.from_env(serve_reasoner=reasoner))
+
+
 def _check_writable(out: Path | None, render: Path | None) -> None:
     from agent.files import check_writable
 
@@ -119,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = argv if argv is not None else sys.argv[1:]
     if not args:
-        print("muie: missing command: extract, eval or schema (see muie --help)", file=sys.stderr)
+        print("muie: missing command: extract, eval, schema or serve (see muie --help)", file=sys.stderr)
         return 2
     try:
         command.main(args=args, prog_name="muie", standalone_mode=False)
@@ -127,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as e:
         print(f"muie: {e}", file=sys.stderr)
         return e.exit_code
+    except MuieError as e:  # a service muie depends on failed for good (an LLM endpoint)
+        print(f"muie: {e}".replace("\n", " "), file=sys.stderr)
+        return getattr(e, "exit_code", 1)
     except typer.Exit as e:
         return e.exit_code
     except typer.TyperException as e:  # usage errors: unknown option, missing value
