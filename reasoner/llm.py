@@ -15,6 +15,9 @@ recording, listen for the schema's sounds, link the entities to image regions), 
 calls the LLM asks for; a region or segment an LLM call finds for an entity's words
 becomes that entity's grounding. The text tools are not called: the LLM reads the text.
 
+With ``llm_mode=meta`` the LLM plans every call as REAMO's meta-response text instead
+(``reasoner.llm_meta``), for a model fine-tuned to answer so.
+
 When the endpoint fails for good (``reasoner.llm_client.LLMError``: unreachable, timeout,
 rate limit, 5xx, malformed or schema-violating output, retries spent), the run goes on
 with the embedded reasoner from where it stands, and the trace says why
@@ -56,9 +59,14 @@ class LLMReasoner:
         self.embedded = EmbeddedReasoner(self.settings)
 
     def decide(self, view: View) -> Decision:
-        if any(k.startswith("recognize_entities.v1@") for k in view.history):
+        meta = self.settings.llm_mode == "meta"
+        if not meta and any(k.startswith("recognize_entities.v1@") for k in view.history):
             return self.embedded.decide(view)  # fell back earlier in this run: the embedded reasoner goes on
         try:
+            if meta:
+                from reasoner.llm_meta import decide_meta
+
+                return decide_meta(self, view)
             return self._decide(view)
         except LLMError as e:
             if self.settings.llm_on_error == "fail":

@@ -62,7 +62,7 @@ class LLMClient:
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
         self.openai = OpenAI(base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout_s,
                              max_retries=settings.llm_max_retries)
-        mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}[settings.llm_mode]
+        mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}.get(settings.llm_mode, instructor.Mode.JSON)
         self.typed = instructor.from_openai(self.openai, mode=mode)
 
     @property
@@ -95,6 +95,21 @@ class LLMClient:
                       prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
                       completion_tokens=getattr(usage, "completion_tokens", 0) or 0)
 
+
+    def complete(self, messages: list[dict[str, Any]]) -> tuple[str, float]:
+        """The answer's plain text (meta-responses), and the seconds it took; or ``LLMError``."""
+        import openai
+
+        s = self.settings
+        t0 = time.perf_counter()
+        try:
+            out = self.openai.chat.completions.create(model=s.llm_model, messages=messages,  # type: ignore[arg-type]
+                                                      max_tokens=s.llm_max_tokens, temperature=s.llm_temperature)
+        except openai.APIError as e:
+            raise self._api(e) from e
+        if not out.choices:
+            raise LLMError("invalid response", self.endpoint, "no choices in the answer")
+        return out.choices[0].message.content or "", time.perf_counter() - t0
 
     def _api(self, e: Exception) -> LLMError:
         """An error of the API itself (the openai client has retried what it retries)."""

@@ -104,6 +104,11 @@ class LocalModelClient:
                                  do_sample=False, pad_token_id=tok.pad_token_id or tok.eos_token_id)
         return tok.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
+    def complete(self, messages: list[dict[str, Any]]) -> tuple[str, float]:
+        """The answer's plain text (meta-responses), and the seconds it took."""
+        t0 = time.perf_counter()
+        return self.generate(messages), time.perf_counter() - t0
+
     def ask(self, messages: list[dict[str, Any]], response_model: type[M]) -> Answer:
         schema = json.dumps(response_model.model_json_schema(), separators=(",", ":"))
         msgs = [dict(m) for m in messages]

@@ -240,3 +240,34 @@ def test_real_llm_on_a_caption_with_an_image(qwen) -> None:  # type: ignore[no-u
     read = [e for e in r.entities if any(g.kind == "region" and g.input == "image0" for g in e.groundings)]
     assert any("NASA" in e.text for e in read)  # read on the sign (the LLM reads the photo's OCR words)
     assert [s.summary for s in r.trace if s.node == "act" and "read_text.v1" in s.summary]
+
+
+def test_configuration_from_the_environment_keeps_the_key_secret(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MUIE_LLM_BASE_URL", "http://gpu-host:8000/v1")
+    monkeypatch.setenv("MUIE_LLM_MODEL", "Qwen/Qwen2.5-VL-7B-Instruct")
+    monkeypatch.setenv("MUIE_LLM_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("MUIE_LLM_MODE", "json")
+    s = Settings.from_env()
+    assert (s.llm_base_url, s.llm_model, s.llm_mode) == ("http://gpu-host:8000/v1", "Qwen/Qwen2.5-VL-7B-Instruct", "json")
+    assert s.llm_api_key.get_secret_value() == "sk-very-secret"  # type: ignore[union-attr]
+    assert "sk-very-secret" not in repr(s) and "sk-very-secret" not in s.model_dump_json()
+    monkeypatch.setenv("MUIE_LLM_MODE", "telepathy")
+    with pytest.raises(Exception, match="MUIE_LLM_MODE"):
+        Settings.from_env()
+
+
+def test_meta_response_mode_plans_the_tools_in_reamo_form(scripted) -> None:  # type: ignore[no-untyped-def]
+    """A REAMO-style model plugs in: its <Module>/<Instruction> text becomes typed calls that
+    run; a malformed block goes back to it; no block means done."""
+    ner = ('<Module>NER</Module><Instruction>{"input": "text", "start": 0, "end": %d, '
+           '"entity_types": ["person", "city"]}</Instruction>' % len(TEXT))
+    llm = scripted([{"content": "I will call <Module>NER</Module><Instruction>{oops</Instruction>"},
+                    {"content": "Let me find the entities.\n" + ner},
+                    {"content": "All done."}])
+    r = run(llm.url, llm_mode="meta")
+    assert len(llm.requests) == 3
+    assert "not valid JSON" in llm.requests[1]["messages"][-1]["content"]  # the bad block, sent back
+    assert f"text [0, {len(TEXT)})" in llm.requests[0]["messages"][-1]["content"]  # chunks with their offsets
+    assert f"recognize_entities.v1@text:0:{len(TEXT)}" in llm.requests[2]["messages"][-1]["content"]  # calls that ran
+    assert {"Marie Curie", "Warsaw"} <= {e.text for e in r.entities}
+    assert not any("fallback" in n for n in reason_notes(r))
