@@ -6,7 +6,8 @@
   is read, with the names found there as hints), so that the names said become
   entities with time segments on the video; listened to for the sounds the schema's
   events make. A video without a sound track skips both.
-- Its pictures: once every text (the user's, the speech) has been read for entities,
+- Its pictures: once every text (the user's, the speech, the words on screen) has been
+  read for entities and events,
   each entity (but the words read on screen) is followed through the frames
   (``track_video.v1``, one call per entity, all decoded in one pass); an entity the
   video does not show gets no track.
@@ -15,12 +16,14 @@
 from __future__ import annotations
 
 from agent.derived import OCR, derived_id
-from agent.domain import VideoInput
+from agent.domain import Entity, Track, TrackFrame, VideoInput
 from agent.draft import Draft
 from agent.errors import InputError
 
 MAX_TRACKED = 32
 """Most entities followed through one video (the first found)."""
+MAX_SEEN = 2
+"""Most things taken from one look at a video where nothing is named."""
 
 
 def has_sound(inp: VideoInput) -> bool:
@@ -50,17 +53,37 @@ def media_calls(inp: VideoInput, ran: set[str], text_pending: bool, hints: list[
     return calls
 
 
-def track_calls(inputs: list, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
-    """Follow every entity found so far through each video, once per video."""
+def _seen_at(e: Entity, input_id: str) -> TrackFrame | None:
+    """Where a thing found only by looking (``find_video_things``) was seen: its one-frame track."""
+    tracks = [g for g in e.groundings if isinstance(g, Track) and g.input == input_id]
+    return tracks[0].frames[0] if not e.mentions and len(tracks) == 1 and len(tracks[0].frames) == 1 else None
+
+
+def track_calls(inputs: list, draft: Draft, ran: set[str], pending: list[dict],  # type: ignore[type-arg]
+                entity_types: list[str]) -> list[dict]:  # type: ignore[type-arg]
+    """Follow every entity found so far through each video, once per video; not while
+    events are still being read (``pending`` calls), whose arguments may be new entities.
+    A video where nothing is named gets looked at first (``find_video_things``), and what
+    it shows is followed from where it was seen."""
+    if any(c["tool"] == "detect_events.v1" for c in pending):
+        return []
     calls: list[dict] = []  # type: ignore[type-arg]
     for inp in inputs:
         if not isinstance(inp, VideoInput) or f"track_video.v1@{inp.id}" in ran:
             continue
-        seen: set[tuple[str, str]] = set()
         on_screen = derived_id(inp.id, OCR)
-        for e in draft.entities:
-            if e.mentions and all(m.input == on_screen for m in e.mentions):
-                continue  # words on screen: grounded where they were read
+        named = [e for e in draft.entities if not (e.mentions and all(m.input == on_screen for m in e.mentions))]
+        if not named and entity_types and f"find_video_things.v1@{inp.id}" not in ran:
+            calls.append({"tool": "find_video_things.v1", "arguments": {
+                "input": inp.id, "entity_types": entity_types, "max_things": MAX_SEEN}})
+            continue
+        seen: set[tuple[str, str]] = set()
+        for e in named:
+            at = _seen_at(e, inp.id)
+            if at is not None:
+                calls.append({"tool": "track_video.v1", "arguments": {
+                    "input": inp.id, "box": at.bbox, "frame": at.frame, "text": e.text, "entity_type": e.type}})
+                continue
             key = (" ".join(e.text.lower().split()), e.type)
             if key in seen:
                 continue

@@ -83,3 +83,17 @@ def test_truncated_and_sound_only_videos_are_bad_input(tmp_path):
                     "copy", str(sound)], check=True)
     line = assert_bad_input(muie("extract", "--video", str(sound), cwd=tmp_path), str(sound))
     assert "--audio" in line
+
+
+def test_a_video_where_nothing_is_named(tmp_path):
+    path = tmp_path / "swing.mp4"
+    gold = clip(path, n=N, route=path_swing)
+    run = muie("extract", "--video", str(path), "--entity-types", "person,animal,vehicle", cwd=tmp_path)
+    assert run.rc == 0, run.stderr
+    result = json.loads(run.stdout)
+    (cat,) = [e for e in result["entities"] if _tracks(e)]
+    assert (cat["text"], cat["type"], cat["mentions"]) == ("cat", "animal", [])
+    (track,) = _tracks(cat)
+    j = mean_iou(gold, {f["frame"]: f["bbox"] for f in track["frames"]}, list(range(N)))
+    print(f"seen, not named: J={j:.3f}")
+    assert j >= 0.7

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tools.base import Tool, ToolContext
 from tools.detect import DetectTool
 from tools.entities import RecognizeEntitiesTool
+from tools.find_video_things import FindVideoThingsTool
 from tools.events import DetectEventsTool
 from tools.link_regions import LinkRegionsTool
 from tools.propose_regions import ProposeRegionsTool
@@ -25,7 +26,7 @@ REGISTRY: dict[str, Tool] = {t.name: t for t in (
     RecognizeEntitiesTool(), ExtractRelationsTool(), DetectEventsTool(),
     TranscribeTool(), SegmentSpeechTool(), DetectSoundsTool(), SegmentAudioTool(),
     ReadTextTool(), DetectTool(), SegmentImageTool(), ProposeRegionsTool(), LinkRegionsTool(),
-    TrackVideoTool(), ReadVideoTextTool(),
+    TrackVideoTool(), ReadVideoTextTool(), FindVideoThingsTool(),
 )}
 
 __all__ = ["REGISTRY", "Tool", "ToolContext"]
