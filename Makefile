@@ -83,10 +83,14 @@ $(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py
 # files, and pandas are imported by nothing the scorer uses), then what its code imports,
 # torchaudio held by the constraints to the build that sits beside torch without replacing
 # it. tools/imagebind_scorer.py aliases the torchvision module pytorchvideo imports by its old name.
+# SAM 2 (the video tracker behind MUIE_SAM2_CHECKPOINT) ships as source only: built against
+# the installed torch, without its optional CUDA extension (hole filling), then its configs' needs.
 $(STAMPS)/image-full-models: $(STAMPS)/deps
 	$(PIP) install -q -c constraints.txt torchaudio pytorchvideo==0.1.5 'iopath>=0.1.10' 'timm>=0.9' \
 	  'ftfy>=6' regex 'einops>=0.6' $(QUIET)
 	$(PIP) install -q -c constraints.txt --no-deps imagebind-unofficial==0.1.1 $(QUIET)
+	SAM2_BUILD_CUDA=0 $(PIP) install -q -c constraints.txt --no-deps --no-build-isolation sam2==1.1.0 $(QUIET)
+	$(PIP) install -q -c constraints.txt hydra-core==1.3.8 'iopath>=0.1.10' $(QUIET)
 	@touch $@
 
 # A real LLM for the hosted reasoner's tests: llama-cpp-python's OpenAI-compatible server,
