@@ -97,3 +97,26 @@ def test_a_video_where_nothing_is_named(tmp_path):
     j = mean_iou(gold, {f["frame"]: f["bbox"] for f in track["frames"]}, list(range(N)))
     print(f"seen, not named: J={j:.3f}")
     assert j >= 0.7
+
+
+def test_an_event_said_gets_its_time_and_its_agent_a_track(tmp_path):
+    path = tmp_path / "trip.mp4"
+    gold = clip(path, n=72, photo_name="astronaut", route=path_line,
+                speech="The astronaut traveled from Houston to Moscow.")
+    run = muie("extract", "--video", str(path), cwd=tmp_path)
+    assert run.rc == 0, run.stderr
+    result = json.loads(run.stdout)
+    (trip,) = [v for v in result["events"] if v["type"] == "Transport"]
+    (when,) = trip["trigger"]["groundings"]
+    assert when["kind"] == "segment" and when["input"] == "video0" and 0.2 < when["start_s"] < when["end_s"] < 3.0
+    names = {e["id"]: e for e in result["entities"]}
+    agent = names[next(a["entity"] for a in trip["arguments"] if a["role"] == "Agent")]
+    assert agent["text"] == "astronaut"
+    (track,) = _tracks(agent)
+    pred = {f["frame"]: f["bbox"] for f in track["frames"]}
+    inside = [k for k, b in pred.items() if k in gold and b[0] >= gold[k][0] - 2 and b[1] >= gold[k][1] - 2
+              and b[2] <= gold[k][2] + 2 and b[3] <= gold[k][3] + 2]
+    print(f"astronaut: {len(inside)}/{len(pred)} boxes inside the photo, {len(pred)}/{len(gold)} frames tracked, "
+          f"J={mean_iou(gold, pred, list(range(72))):.3f}")
+    assert len(inside) == len(pred) >= 0.8 * len(gold)
+    assert not [e for e in result["entities"] if e["text"] in ("Houston", "Moscow") and _tracks(e)], "not shown"
