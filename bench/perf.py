@@ -36,6 +36,11 @@ RTF <= 0.15 with tiny.en on 2 cores, is printed beside the figure; the audio run
 held to 2 cores. A name counts as found when an entity of that name has a time segment
 on the audio with tIoU >= 0.5 against the name as said.
 
+Video (``bench/perf_video.py``): the whole agent with tracking on a 320x240, 12 fps clip
+of ``--video-seconds``, as a multiple of real time (target at least 1x on 2 cores); with
+``--ten-minutes`` also on a 10-minute clip, whose peak RSS beside the short clip's shows
+whether memory stays flat with the length.
+
 ``--ten-minutes`` also runs the whole agent on a 10-minute recording (FLAC, 44.1 kHz
 stereo, speech with pauses) and prints its RTF, the peak RSS against the size of the
 decoded samples, and the names found out of those said: all of them, those that a cut
@@ -526,7 +531,9 @@ def main() -> int:
     ap.add_argument("--audio-seconds", type=float, default=60.0, help="length of the speech timed for the audio row")
     ap.add_argument("--audio-runs", type=int, default=3, help="runs of the audio row (the median is reported)")
     ap.add_argument("--whisper-model", choices=("tiny.en", "base"), default="tiny.en")
-    ap.add_argument("--ten-minutes", action="store_true", help="also the whole agent on a 10-minute recording")
+    ap.add_argument("--ten-minutes", action="store_true", help="also the whole agent on a 10-minute recording "
+                    "and a 10-minute video")
+    ap.add_argument("--video-seconds", type=float, default=60.0, help="length of the clip timed for the video row")
     a = ap.parse_args()
     if a.audio_seconds < 5 or min(a.audio_runs, a.cases, a.image_cases) < 1 or a.batch_cases < 0:
         ap.error("--audio-seconds must be at least 5, --audio-runs, --cases and --image-cases at least 1, "
@@ -544,7 +551,7 @@ def main() -> int:
             rows.append(in_fresh_process(ten_minute_row, path, said, warm, a.whisper_model))
     from bench.perf_video import print_rows, run as video_rows
 
-    videos = video_rows(60.0, 600.0 if a.ten_minutes else 0.0)
+    videos = video_rows(a.video_seconds, 600.0 if a.ten_minutes else 0.0)
     rows += videos
     print_table(rows)
     print()

@@ -29,12 +29,13 @@ def test_ner_dev_prints_f1_throughput_and_overhead(tmp_path):
 
 def test_perf_writes_table_json_and_chart(tmp_path):
     out = run("bench/perf.py", "--cases", "5", "--batch-cases", "256", "--image-cases", "2", "--audio-seconds", "15",
-              "--audio-runs", "1", "--out", str(tmp_path))
+              "--audio-runs", "1", "--video-seconds", "5", "--out", str(tmp_path))
     rows = {r["modality"]: r for r in json.loads((tmp_path / "perf.json").read_text())}
     text, image, audio = rows["text"], rows["image"], rows["audio"]
     assert text["latency_ms_median"] > 0 and text["peak_rss_mb"] > 0
-    assert "status" not in image and rows["video"]["status"] == "not supported yet"
-    assert "not supported yet" in out and "target RTF <= 0.15" in out
+    assert "status" not in image and "target RTF <= 0.15" in out
+    video = rows["video 5 s"]
+    assert video["x_real_time"] > 0 and video["tracked_frames"] > 0 and "x real time" in out
     assert "target <= 3 s median per 640x480 image" in out and "time per tool" in out
     assert image["cases"] == 2 and 0 < image["latency_ms_median"] <= image["latency_ms_p90"] <= image["latency_ms_max"]
     assert image["peak_rss_mb"] > 0 and 0.0 <= image["overhead_single"] < 1.0 and image["load_s"] > 0
@@ -55,7 +56,8 @@ def test_perf_writes_table_json_and_chart(tmp_path):
 
 def test_grounded_eval_extracts_text_images_and_audio_and_scores(tmp_path):
     out = run("bench/grounded_eval.py", "--out", str(tmp_path / "g"), "--per-kind", "2")
-    assert "all cases" in out and "over-grounding" in out and "modalities extracted today: audio, image, text" in out
+    assert "all cases" in out and "over-grounding" in out
+    assert "modalities extracted today: audio, image, text, video" in out
     assert "combination audio" in out and "audio, by case kind" in out and "audio_negative" in out
     report = json.loads((tmp_path / "g" / "report.json").read_text())
     assert report["overall"]["ner"]["tp"] > 0
@@ -71,4 +73,8 @@ def test_grounded_eval_extracts_text_images_and_audio_and_scores(tmp_path):
         assert p["id"] == g["id"]
         assert [(i["id"], i.get("path")) for i in p["inputs"]] == [(i["id"], i.get("path")) for i in g["inputs"]]
         segments = {x["input"] for e in p["entities"] for x in e["groundings"] if x["kind"] == "segment"}
-        assert segments <= {i["id"] for i in g["inputs"] if i["modality"] == "audio"}
+        assert segments <= {i["id"] for i in g["inputs"] if i["modality"] in ("audio", "video")}  # a sound track
+        tracks = {x["input"] for e in p["entities"] for x in e["groundings"] if x["kind"] == "track"}
+        assert tracks <= {i["id"] for i in g["inputs"] if i["modality"] == "video"}
+    video = report["by_combination"]["video"]  # video_track: the clip alone
+    assert video["cases"] == 2 and video["grounding"]["track"]["n"] == 2
