@@ -36,7 +36,8 @@ def has_sound(inp: VideoInput) -> bool:
 
 
 def media_calls(inp: VideoInput, ran: set[str], text_pending: bool, hints: list[str], whisper_model: str,
-                sounds: dict[str, str], sound_threshold: float, ocr_frames: int) -> list[dict]:  # type: ignore[type-arg]
+                sounds: dict[str, str], sound_threshold: float,
+                ocr_frames: int) -> list[dict]:  # type: ignore[type-arg]
     """Read the words on screen; transcribe the sound track and listen for the schema's
     sounds; once each."""
     calls: list[dict] = []  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from agent.errors import InputError
-from tests.video_clips import FPS, H, W, clip, path_line, path_swing
+from tests.video_clips import FPS, H, W, clip, path_swing
 from tools import audio_io, video_io
 from tools.locate import crop, gray, locate
 from tools.shots import cuts

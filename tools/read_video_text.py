@@ -21,7 +21,8 @@ def keyframe_times(duration_s: float, n: int) -> list[float]:
     return [duration_s * k / n for k in range(n)]
 
 
-def read_video(path: str, input_id: str, n: int, engine: str, box, min_confidence: float) -> ReadVideoTextResult:  # type: ignore[no-untyped-def]
+def read_video(path: str, input_id: str, n: int, engine: str, box: list[float] | None,
+               min_confidence: float) -> ReadVideoTextResult:
     info: VideoInfo = probe(path)
     wanted = keyframe_times(info.duration_s, n)
     words: list[VideoOcrWord] = []
