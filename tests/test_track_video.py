@@ -94,3 +94,31 @@ def test_bad_calls_go_back_to_the_reasoner(clips):
                         (TrackVideoArgs(input="video0", box=[0, 0, 40, 40], frame=999), "past the last frame")]:
         with pytest.raises(CallError, match=words):
             TOOL.check(args, ctx)
+
+
+@pytest.mark.parametrize("ext", [".avi", ".mkv", ".webm"])
+def test_other_containers_track_as_well(tmp_path, ext):
+    path = tmp_path / f"swing{ext}"
+    gold = clip(path, n=N, route=path_swing)
+    result, pred = run(path, box=gold[0], frame=0)
+    j = mean_iou(gold, pred, list(range(N)))
+    print(f"{ext} box J={j:.3f}")
+    assert result.sampled == N and j >= 0.7
+
+
+def test_a_faster_video_is_sampled(tmp_path):
+    import cv2
+
+    from tools import video_io
+
+    src, fast = tmp_path / "line.avi", tmp_path / "fast.avi"
+    gold = clip(src, n=N, route=path_line)
+    out = cv2.VideoWriter(str(fast), cv2.VideoWriter_fourcc(*"MJPG"), 24.0, (320, 240))
+    for f in video_io.frames(src):  # every frame twice: the same motion at 24 fps
+        for _ in range(2):
+            out.write(cv2.cvtColor(f.rgb, cv2.COLOR_RGB2BGR))
+    out.release()
+    result, pred = run(fast, box=gold[0], frame=0)
+    assert result.sampled == N and sorted(pred) == list(range(0, 2 * N, 2))  # 12 of 24 a second
+    doubled = {2 * k: b for k, b in gold.items()}
+    assert mean_iou(doubled, pred, list(range(0, 2 * N, 2))) >= 0.7
