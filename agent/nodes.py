@@ -16,14 +16,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.batching import Batcher
+from agent.call_keys import call_key
 from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall, TranscribeResult
-from agent.checks import run_checks
 from agent.domain import Result, Segment, TextInput, TraceStep
 from agent.calls.read_text import ReadTextResult
 from agent.derived import OCR, from_ocr, from_transcript
 from agent.draft import Draft
 from agent.ground import ground_media
 from agent.repair import repair
+from agent.verify import Evidence, VerifyContext, consistency, is_open, verify_draft
+from agent.findings import Finding
 from agent.errors import CallError, InputError
 from agent.settings import Settings
 from agent.state import AgentState, Chunk, Request
@@ -62,7 +64,7 @@ def perceive(state: AgentState, deps: Deps) -> dict[str, Any]:
     req = req.model_copy(update={"inputs": inputs})
     return {
         "request": req, "chunks": chunks, "draft": Draft(), "iteration": 0, "retries": 0, "tool_calls": 0,
-        "history": [], "observations": [], "findings": [], "call_errors": [], "done": False, "model_seconds": 0.0,
+        "history": [], "observations": [], "findings": [], "critiqued": [], "call_errors": [], "done": False, "model_seconds": 0.0,
         "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)",
                         chunks=[[s, e] for _, s, e in chunks] if not req.is_batch else len(chunks))],
     }
@@ -177,18 +179,40 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
 
 
 def verify(state: AgentState, deps: Deps) -> dict[str, Any]:
-    findings = run_checks(state["draft"], state["request"])
-    summary = f"{len(findings)} finding(s)" if findings else "all checks hold"
-    return {"findings": findings, "trace": [_step(state, "verify", summary, findings=[f.model_dump() for f in findings])]}
+    """Check the draft after a round: fix what the checks can fix, send the rest back to
+    the reasoner as critique (each finding once), record everything in the trace."""
+    if not deps.settings.verify:
+        return {"findings": [], "trace": [_step(state, "verify", "verification off")]}
+    draft, findings = verify_draft(state["draft"], _verify_context(state, deps))
+    sent = set(state.get("critiqued", []))
+    critique = [f for f in findings if is_open(f) and f.key not in sent]
+    fixed = sum(f.fix is not None for f in findings)
+    summary = (f"{len(findings)} finding(s): {fixed} fixed, {len(critique)} sent to the reasoner"
+               if findings else "all checks hold")
+    return {"draft": draft, "findings": critique, "critiqued": sorted(sent | {f.key for f in critique}),
+            "trace": [_step(state, "verify", summary, findings=[f.model_dump(exclude_none=True) for f in findings])]}
 
 
 def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
-    """The last word: anything still failing a check is dropped, so the result holds."""
+    """The last word: what was found in media becomes groundings, the final checks run
+    (duplicates merged, unsupported groundings dropped), and anything still failing a
+    consistency check is dropped, so the result holds."""
     draft, req = state["draft"], state["request"]
-    findings = run_checks(draft, req)
-    if findings:
+    vc = _verify_context(state, deps)
+    unresolved = consistency(draft, vc)
+    if any(f.severity == "error" for f in unresolved):
         draft = repair(draft, req)
     draft = ground_media(draft, req)
+    findings: list[Finding] = []
+    if deps.settings.verify:
+        vc.final = True
+        draft, findings = verify_draft(draft, vc)
+    if not state.get("done"):
+        findings.append(Finding(
+            check="budget", severity="warning", where="run",
+            message=f"stopped at the budget after {state.get('iteration', 0)} of {deps.settings.max_iterations} "
+                    f"iterations and {state.get('tool_calls', 0)} of {deps.settings.max_tool_calls} tool calls, "
+                    "before the reasoner was done", action="returned the last draft, repaired to hold"))
     if "ner" not in req.tasks:
         used = {r.head for r in draft.relations} | {r.tail for r in draft.relations}
         used |= {a.entity for v in draft.events for a in v.arguments}
@@ -198,10 +222,20 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
     if "ee" not in req.tasks:
         draft = draft.model_copy(update={"events": []})
     summary = f"{len(draft.entities)} entities, {len(draft.relations)} relations, {len(draft.events)} events"
+    errors = [f for f in unresolved if f.severity == "error"]
+    if errors:
+        summary += f"; dropped what {len(errors)} unresolved finding(s) named"
     if findings:
-        summary += f"; dropped what {len(findings)} unresolved finding(s) named"
+        summary += f"; final checks: {len(findings)} finding(s)"
     return {"draft": draft, "trace": [_step(state, "finish", summary, iterations=state.get("iteration", 0),
-                                            tool_calls=state.get("tool_calls", 0))]}
+                                            tool_calls=state.get("tool_calls", 0),
+                                            findings=[f.model_dump(exclude_none=True) for f in findings])]}
+
+
+def _verify_context(state: AgentState, deps: Deps) -> VerifyContext:
+    req = state["request"]
+    return VerifyContext(request=req, evidence=Evidence(req, _context(state, deps)), settings=deps.settings,
+                         history=state.get("history", []))
 
 
 def _absorb_media_texts(req: Request, observed: list[Observation], chunk_chars: int) -> tuple[Request, list[Chunk]]:
@@ -235,17 +269,6 @@ def _lines(text: str) -> list[tuple[int, int]]:
             out.append((pos, pos + len(line)))
         pos += len(line) + 1
     return out
-
-
-def call_key(call: ToolCall) -> str:
-    """``tool@input:start:end`` (characters of a text, seconds of audio, nothing for a whole
-    input), and ``#n`` when the call was given n entities (or link targets)."""
-    a = call.arguments
-    lo = getattr(a, "start", getattr(a, "start_s", None))
-    hi = getattr(a, "end", getattr(a, "end_s", None))
-    key = f"{call.tool}@{a.input}" + ("" if lo is None and hi is None else f":{lo}:{hi}")
-    given = getattr(a, "entities", None) if hasattr(a, "entities") else getattr(a, "targets", None)
-    return key if given is None else f"{key}#{len(given)}"
 
 
 def _context(state: AgentState, deps: Deps) -> ToolContext:

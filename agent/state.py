@@ -11,6 +11,7 @@ from agent.calls import Observation, ToolCall
 from agent.derived import DerivedText
 from agent.domain import Input, Schema, TraceStep
 from agent.draft import Draft
+from agent.findings import Finding
 
 Task = Literal["ner", "re", "ee"]
 Chunk = tuple[str, int, int]  # (text id, start, end): the user's text or a derived one
@@ -52,16 +53,6 @@ class Request(BaseModel):
         return {i.id: i.path for i in self.inputs if i.modality != "text" and i.path}
 
 
-class Finding(BaseModel):
-    """Something a check found wrong: what, where, how sure, and what was done."""
-
-    check: str
-    message: str
-    where: str = ""
-    severity: Literal["info", "warning", "error"] = "error"
-    action: str = ""
-
-
 class AgentState(TypedDict, total=False):
     request: Request
     chunks: list[Chunk]
@@ -71,7 +62,8 @@ class AgentState(TypedDict, total=False):
     call_errors: list[str]  # why the last emitted calls did not validate, for the reasoner
     observations: list[Observation]  # what the last round of tool calls returned
     history: list[str]  # "tool@input:start:end" of every call that ran, all rounds
-    findings: list[Finding]
+    findings: list[Finding]  # the verifier's open critique, for the reasoner
+    critiqued: list[str]  # keys of findings already sent to the reasoner: each is sent once
     trace: Annotated[list[TraceStep], operator.add]
     iteration: int
     retries: int

@@ -140,7 +140,7 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
         out = []
         for r, c in zip(rows, cols):
             s = float(score[r, c])
-            if s < ctx.settings.role_threshold:
+            if s < (ctx.settings.role_threshold if args.role_threshold is None else args.role_threshold):
                 continue
             slot, ref, span, type_ = fillers[r]
             if ref is not None:

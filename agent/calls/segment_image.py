@@ -33,6 +33,7 @@ class SegmentImageArgs(_Args):
     min_score: float | None = Field(
         default=None, ge=0, le=1, description="Least score of a region found by words; default: the setting."
     )
+    entity: str | None = Field(default=None, description="The draft entity this call grounds, if any.")
 
     @model_validator(mode="after")
     def _has_target(self) -> "SegmentImageArgs":

@@ -1,17 +1,16 @@
-"""The verifier's checks: small typed functions from the draft to findings.
+"""Consistency: the result holds together. Every relation end and event argument names
+an entity that exists, every mention reads as its entity, every type and role is one
+the schema names, and one name in the user's text has one type.
 
-Each check returns what it found wrong, where, and how sure; the verify node records
-them in the trace and sends them back to the reasoner.
+These findings go back to the reasoner as critique (it repairs: drops what does not
+hold); whatever is left is repaired at the end, so the output always follows the contract.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 from agent.draft import Draft
-from agent.state import Finding, Request
-
-Check = Callable[[Draft, Request], list[Finding]]
+from agent.findings import Finding
+from agent.state import Request
 
 
 def references_resolve(draft: Draft, req: Request) -> list[Finding]:
@@ -66,12 +65,18 @@ def types_in_schema(draft: Draft, req: Request) -> list[Finding]:
     return out
 
 
-CHECKS: dict[str, Check] = {
-    "references_resolve": references_resolve,
-    "mentions_match_text": mentions_match_text,
-    "types_in_schema": types_in_schema,
-}
+def one_type(draft: Draft, req: Request) -> list[Finding]:
+    """The same name in the user's text under two types is flagged: one of them is likely wrong."""
+    user = set(req.texts)
+    seen: dict[tuple[str, str], list[str]] = {}
+    for e in draft.entities:
+        scope = e.mentions[0].input if req.is_batch and e.mentions else ""
+        if any(m.input in user for m in e.mentions):
+            seen.setdefault((scope, " ".join(e.text.lower().split())), []).append(f"{e.id} ({e.type})")
+    return [Finding(check="one_type", where=", ".join(ids), severity="warning", confidence=0.5,
+                    message=f"{name!r} is typed {len(ids)} ways", action="kept: each mention is typed in its context")
+            for (_, name), ids in seen.items() if len(ids) > 1]
 
 
-def run_checks(draft: Draft, req: Request) -> list[Finding]:
-    return [f for check in CHECKS.values() for f in check(draft, req)]
+CONSISTENCY = (references_resolve, mentions_match_text, types_in_schema)
+"""The checks whose findings the reasoner must repair (``one_type`` only warns)."""

@@ -1,0 +1,20 @@
+"""What a check is given besides the draft: the request, the media as evidence, the
+settings, the calls that ran, and whether this is the final pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.settings import Settings
+from agent.state import Request
+from agent.verify.evidence import Evidence
+
+
+@dataclass
+class VerifyContext:
+    request: Request
+    evidence: Evidence
+    settings: Settings
+    history: list[str] = field(default_factory=list)
+    final: bool = False
+    """The last pass, on the draft whose media mentions are groundings."""

@@ -1,0 +1,121 @@
+"""The fixes findings carry, applied to a draft: merges, dropped and moved groundings.
+
+Indexes of groundings are those of the draft the check saw; each check's fixes are
+applied before the next check runs.
+"""
+
+from __future__ import annotations
+
+from agent.domain import Argument, Entity, Event, Grounding, Region, Segment
+from agent.draft import Draft
+from agent.findings import DropGrounding, Finding, Merge, MoveGrounding
+from agent.scoring.metrics import box_iou
+
+SAME = 0.9
+"""Box or time IoU at which two groundings of one thing are the same grounding."""
+
+
+def _same(a: Grounding, b: Grounding) -> bool:
+    if a.input != b.input or a.kind != b.kind:
+        return False
+    if isinstance(a, Region) and isinstance(b, Region):
+        return box_iou(a.bbox, b.bbox) >= SAME
+    if isinstance(a, Segment) and isinstance(b, Segment):
+        inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+        union = max(a.end_s, b.end_s) - min(a.start_s, b.start_s)
+        return union <= 0 or inter / union >= SAME
+    return False
+
+
+def add_groundings(have: list[Grounding], more: list[Grounding]) -> list[Grounding]:
+    """``have`` and those of ``more`` that are not already there (the better score kept)."""
+    out = list(have)
+    for g in more:
+        k = next((i for i, h in enumerate(out) if _same(h, g)), None)
+        if k is None:
+            out.append(g)
+        elif g.score > out[k].score:
+            out[k] = g
+    return out
+
+
+def _unique_args(args: list[Argument]) -> list[Argument]:
+    seen, out = set(), []
+    for a in args:
+        if (a.role, a.entity) not in seen:
+            seen.add((a.role, a.entity))
+            out.append(a)
+    return out
+
+
+def apply_fixes(draft: Draft, findings: list[Finding]) -> Draft:
+    fixes = [f.fix for f in findings if f.fix is not None]
+    if not fixes:
+        return draft
+    d = draft.model_copy(deep=True)
+    owners: dict[str, Entity | Event] = {e.id: e for e in d.entities} | {v.id: v for v in d.events}
+
+    def groundings(owner: Entity | Event) -> list[Grounding]:
+        return owner.groundings if isinstance(owner, Entity) else owner.trigger.groundings
+
+    def set_groundings(owner: Entity | Event, gs: list[Grounding]) -> None:
+        if isinstance(owner, Entity):
+            owner.groundings = gs
+        else:
+            owner.trigger.groundings = gs
+
+    # groundings first, by the indexes the check saw
+    removed: dict[str, set[int]] = {}
+    moved: list[tuple[Grounding, str]] = []
+    for f in fixes:
+        if isinstance(f, (DropGrounding, MoveGrounding)) and f.owner in owners:
+            gs = groundings(owners[f.owner])
+            if f.index < len(gs):
+                removed.setdefault(f.owner, set()).add(f.index)
+                if isinstance(f, MoveGrounding):
+                    moved.append((gs[f.index], f.to))
+    for owner_id, idx in removed.items():
+        o = owners[owner_id]
+        set_groundings(o, [g for k, g in enumerate(groundings(o)) if k not in idx])
+    for g, to in moved:
+        if to in owners:
+            o = owners[to]
+            kept = [h for h in groundings(o) if not (isinstance(g, Region) and isinstance(h, Region) and h.input == g.input)]
+            set_groundings(o, kept + [g])
+
+    # then merges: one id for each set of duplicates
+    parent: dict[str, str] = {}
+
+    def root(i: str) -> str:
+        while i in parent:
+            i = parent[i]
+        return i
+
+    for f in fixes:
+        if not isinstance(f, Merge):
+            continue
+        keep, drop = root(f.keep), root(f.drop)
+        if keep == drop or keep not in owners or drop not in owners:
+            continue
+        parent[drop] = keep
+        k, x = owners[keep], owners[drop]
+        set_groundings(k, add_groundings(groundings(k), groundings(x)))
+        k.score = max(k.score, x.score)
+        if isinstance(k, Entity) and isinstance(x, Entity):
+            k.mentions += [m for m in x.mentions if m not in k.mentions and x.text == k.text]
+        elif isinstance(k, Event) and isinstance(x, Event):
+            k.arguments = _unique_args(k.arguments + x.arguments)
+    if not parent:
+        return d
+    d.entities = [e for e in d.entities if e.id not in parent]
+    d.events = [v for v in d.events if v.id not in parent]
+    relations, seen = [], set()
+    for r in d.relations:
+        r = r.model_copy(update={"head": root(r.head), "tail": root(r.tail)})
+        if r.head != r.tail and (r.type, r.head, r.tail) not in seen:
+            seen.add((r.type, r.head, r.tail))
+            relations.append(r)
+    d.relations = relations
+    for v in d.events:
+        v.arguments = _unique_args([a.model_copy(update={"entity": root(a.entity)}) for a in v.arguments])
+    return d
