@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from agent.batching import active_run
-from agent.domain import AudioInput, ImageInput, Result, Schema
+from agent.domain import AudioInput, ImageInput, Result, Schema, VideoInput
 from agent.errors import InputError
 from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
@@ -15,7 +15,6 @@ from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
 
-MEDIA_NOT_YET = "not supported yet by this version of muie (text, images and audio for now)"
 
 
 def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
@@ -25,7 +24,15 @@ def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
         from reasoner.embedded import EmbeddedReasoner
 
         return EmbeddedReasoner(settings)
-    raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded)")
+    if name == "llm":
+        from reasoner.llm import LLMReasoner
+
+        return LLMReasoner(settings)
+    if name == "local":
+        from reasoner.local_vlm import local_reasoner
+
+        return local_reasoner(settings)
+    raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded, llm, local)")
 
 
 class Agent:
@@ -59,17 +66,17 @@ def _default_agent(reasoner: str) -> Agent:
 def make_request(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
                  video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
                  tasks: str | list[str] | None = None) -> Request:
-    if video:
-        raise InputError(f"--video {video[0]}", MEDIA_NOT_YET)
     images = [images] if isinstance(images, str) else list(images)
     audio = [audio] if isinstance(audio, str) else list(audio)
-    if text is None and not audio and not images:
+    video = [video] if isinstance(video, str) else list(video)
+    if text is None and not audio and not images and not video:
         raise InputError("input", "nothing to extract from: give text (--text or --text-file) or media "
-                                  "(--image, --audio)")
+                                  "(--image, --audio, --video)")
     if text is not None:
         check_text(text)
     sch = default_schema() if schema is None else parse_schema(schema)
-    return Request(text=text, inputs=image_inputs(images) + audio_inputs(audio), schema=sch, tasks=parse_tasks(tasks))
+    inputs = image_inputs(images) + audio_inputs(audio) + video_inputs(video)
+    return Request(text=text, inputs=inputs, schema=sch, tasks=parse_tasks(tasks))
 
 
 CHECK_SIDE = 1024
@@ -93,6 +100,19 @@ def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:
     from tools.audio_io import probe
 
     return [AudioInput(id=f"audio{k}", path=str(p), duration_s=probe(str(p)).duration_s) for k, p in enumerate(paths)]
+
+
+def video_inputs(paths: Sequence[str]) -> list[VideoInput]:
+    """Each video file probed, its first frame decoded (an unreadable one is an ``InputError``
+    naming it), as ``video0``, ``video1``..."""
+    from tools.video_io import probe
+
+    out = []
+    for k, p in enumerate(paths):
+        info = probe(str(p))
+        out.append(VideoInput(id=f"video{k}", path=str(p), fps=info.fps, frames=info.frames, width=info.width,
+                              height=info.height, duration_s=info.duration_s))
+    return out
 
 
 def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),

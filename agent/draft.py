@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from agent.calls import EventCandidate, RelationCandidate, SpanCandidate, SpanRef
-from agent.domain import Argument, Entity, Event, Mention, Region, Relation, Segment, Trigger
+from agent.domain import Argument, Entity, Event, Mention, Region, Relation, Segment, Track, TrackFrame, Trigger
 
 
 class Draft(BaseModel):
@@ -93,7 +93,8 @@ class DraftBuilder:
         self.add_entities(input_id, [a.span for c in cands for a in c.arguments if a.span is not None])
         for c in cands:
             key = (c.type, input_id, c.trigger.start, c.trigger.end)
-            if key in self._trig:
+            if key in self._trig:  # found again (a second look): only its new arguments count
+                self._more_arguments(key, c)
                 continue
             args = []
             for a in c.arguments:
@@ -105,6 +106,18 @@ class DraftBuilder:
             self.events.append(Event(id=f"V{len(self.events) + 1}", type=c.type, score=c.score, trigger=trigger,
                                      arguments=args))
             self._trig.add(key)
+
+    def _more_arguments(self, key: tuple, c: EventCandidate) -> None:  # type: ignore[type-arg]
+        v = next((v for v in self.events if v.type == key[0] and any(
+            (m.input, m.start, m.end) == key[1:] for m in v.trigger.mentions)), None)
+        if v is None:
+            return
+        have = {(a.role, a.entity) for a in v.arguments}
+        for a in c.arguments:
+            ent = a.entity if a.span is None else self._at.get((key[1], a.span.start, a.span.end))
+            if ent is not None and (a.role, ent) not in have:
+                v.arguments.append(Argument(role=a.role, entity=ent))
+                have.add((a.role, ent))
 
     def add_evidence_events(self, input_id: str, heard: list[tuple[str, Segment | Region]]) -> None:
         """Events evidenced by a sound or a sight alone: ``(event type, where it is heard or
@@ -129,3 +142,22 @@ class DraftBuilder:
             e.groundings = [g for g in e.groundings if not (isinstance(g, Region) and g.input == input_id)]
             e.groundings.append(Region(input=input_id, bbox=link.region.bbox, mask=link.region.mask,
                                        score=link.score, label=label))
+
+    def add_track(self, text: str, entity_type: str | None, track: Track) -> None:
+        """A track of a video followed for the entity of that name (and type): one track
+        per entity and video, the latest replacing an earlier one."""
+        for e in self.entities:
+            if _key(e.text) == _key(text) and (entity_type is None or e.type == entity_type):
+                e.groundings = [g for g in e.groundings if not (isinstance(g, Track) and g.input == track.input)]
+                e.groundings.append(track)
+
+    def add_seen(self, input_id: str, things: list) -> None:  # type: ignore[type-arg]
+        """Things a video shows that nobody names (``find_video_things``): an entity each,
+        with no mention and, until it is tracked, the box it was seen in as a one-frame track."""
+        for t in things:
+            if (("", _key(t.text), t.type)) in self._by_key:
+                continue
+            seen = Track(input=input_id, score=t.score, frames=[TrackFrame(frame=t.frame, time_s=t.time_s, bbox=t.bbox)])
+            e = Entity(id=f"E{len(self.entities) + 1}", text=t.text, type=t.type, score=t.score, groundings=[seen])
+            self.entities.append(e)
+            self._by_key[("", _key(t.text), t.type)] = e

@@ -10,7 +10,7 @@ import os
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from agent.errors import InputError
 
@@ -22,6 +22,8 @@ class Settings(BaseModel):
     max_iterations: int = Field(8, ge=1, description="Reason/act/verify rounds before the agent stops.")
     max_call_retries: int = Field(2, ge=0, description="Times an invalid tool call goes back to the reasoner.")
     max_tool_calls: int = Field(4096, ge=1, description="Tool calls allowed in one run, all rounds together.")
+    verify: bool = Field(True, description="Run the verifier: merge duplicates, drop unsupported groundings, solve "
+                         "which region shows which entity, send what is missing back to the reasoner. Off: for comparison.")
     # text handling
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of text a text tool sees at once.")
     # embedded models
@@ -84,11 +86,102 @@ class Settings(BaseModel):
     region_scorer: Literal["embedded", "imagebind"] = Field(
         "embedded", description="Region-text scorer: embedded tools, or ImageBind (needs MUIE_IMAGEBIND_CHECKPOINT)."
     )
+    # video
+    video_sample_fps: float = Field(
+        12.0, gt=0, description="Frames a second a video is looked at (a video with fewer is looked at whole)."
+    )
+    video_track_side: int = Field(
+        320, ge=64, description="Longest side, in pixels, of the frames the tracker works on (boxes come back "
+        "in the video's pixels)."
+    )
+    video_keyframe_s: float = Field(
+        0.5, gt=0, description="Seconds between keyframes, where a track is checked against the thing's looks."
+    )
+    video_detect_s: float = Field(
+        2.0, gt=0, description="Seconds between detections by words while a target is not found yet (doubling "
+        "after each miss, up to 16 times as long)."
+    )
+    video_cut_threshold: float = Field(
+        0.5, gt=0, le=1, description="Hue-saturation histogram distance (Bhattacharyya) between frames that is a cut."
+    )
+    video_ocr_frames: int = Field(
+        3, ge=0, description="Keyframes of a video read for words (OCR), spread over its length."
+    )
+    sam2_checkpoint: str | None = Field(None, description="SAM 2 checkpoint file (e.g. sam2.1_hiera_tiny.pt).")
+    sam2_model: Literal["hiera_t", "hiera_s", "hiera_b+", "hiera_l", "tiny"] = Field(
+        "hiera_t", description="SAM 2.1 architecture of the checkpoint; tiny is a small one of its design, for tests."
+    )
+    video_tracker: Literal["csrt", "sam2"] = Field(
+        "csrt", description="Tracker between detections: OpenCV's CSRT, or SAM 2's video predictor (needs "
+        "MUIE_SAM2_CHECKPOINT)."
+    )
+    video_chunk_frames: int = Field(
+        32, ge=2, description="Frames SAM 2 holds at once: a shot is followed chunk by chunk, the last box "
+        "carried into the next chunk."
+    )
     # batching of model calls across concurrent runs
     batch_max: int = Field(512, ge=1, description="Most items in one batched model call.")
     batch_wait_ms: float = Field(
         50.0, ge=0, description="Longest wait for busy runs to join a batch (runs all parked go at once)."
     )
+
+    # LLM reasoner: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, a hosted API)
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint of the LLM reasoner (up to /v1)."
+    )
+    llm_model: str = Field("default", description="Model name the endpoint serves.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key of the endpoint: from the environment only (MUIE_LLM_API_KEY), never a file."
+    )
+    llm_mode: Literal["tools", "json", "meta"] = Field(
+        "tools", description="How the LLM returns typed output: tool calling, a JSON object (response_format), or "
+        "REAMO's <Module>/<Instruction> text, for a model fine-tuned to plan tool calls so."
+    )
+    llm_timeout_s: float = Field(120.0, gt=0, description="Longest wait for one LLM answer.")
+    llm_max_retries: int = Field(
+        2, ge=0, description="Retries, with backoff, of a timeout, a rate limit (429) or a server error (5xx)."
+    )
+    llm_validation_retries: int = Field(
+        2, ge=0, description="Times a malformed or schema-violating answer goes back to the LLM with the errors."
+    )
+    llm_on_error: Literal["fallback", "fail"] = Field(
+        "fallback", description="When the LLM fails for good: go on with the embedded reasoner (noted in the "
+        "trace), or fail the run with the error."
+    )
+    llm_max_tokens: int = Field(1024, ge=16, description="Most tokens of one LLM answer.")
+    llm_max_chars: int = Field(6000, ge=200, description="Most characters of text in one LLM call.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature of the LLM.")
+    llm_send_images: bool = Field(
+        True, description="Send images as data URLs (off for a text-only model: it then reads their OCR words)."
+    )
+    llm_send_audio: bool = Field(
+        False, description="Send raw audio (input_audio) too, for endpoints that accept it; transcripts go always."
+    )
+    llm_image_side: int = Field(1024, ge=64, description="Longest side of an image sent to the LLM, in pixels.")
+    local_model_path: str | None = Field(
+        None, description="Folder of a transformers model (an LLM or a VLM) for the local reasoner."
+    )
+    local_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where the local reasoner's model runs: auto is CUDA when there is a GPU."
+    )
+    # service (muie serve)
+    serve_token: SecretStr | None = Field(
+        None, description="Bearer token the server asks for: from the environment only (MUIE_SERVE_TOKEN)."
+    )
+    serve_max_upload_mb: float = Field(32.0, gt=0, description="Largest request or uploaded file the server takes.")
+    serve_allow_paths: bool = Field(
+        False, description="Let clients name media by a path on the server's disk (off: data URLs and uploads only)."
+    )
+    serve_reasoner: Literal["embedded", "llm", "local"] = Field(
+        "embedded", description="Reasoner of the server's default model."
+    )
+
+    @field_validator("video_tracker")
+    @classmethod
+    def _tracker_has_checkpoint(cls, v: str, info: ValidationInfo) -> str:
+        if v == "sam2" and not info.data.get("sam2_checkpoint"):
+            raise ValueError(f"sam2 needs a checkpoint file: set {ENV_PREFIX}SAM2_CHECKPOINT")
+        return v
 
     @field_validator("image_segmenter", "region_scorer")
     @classmethod

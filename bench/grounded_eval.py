@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.api import extract  # noqa: E402
+from agent.api import Agent, extract  # noqa: E402
 from agent.domain import Result  # noqa: E402
 from agent.scoring import evaluate, load_cases, render_text  # noqa: E402
 from agent.scoring.report import Report, Scores  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 
-SUPPORTED = {"text", "image", "audio"}  # modalities the agent extracts from today
+SUPPORTED = {"text", "image", "audio", "video"}  # modalities the agent extracts from today
 
 
-def predict(case: dict, schema: dict, root: Path) -> Result:
+def predict(case: dict, schema: dict, root: Path, agent=None) -> Result:  # type: ignore[no-untyped-def]
     """The agent's result on one case, naming the same inputs as the gold (ids, relative paths).
 
     Audio paths in a case are relative to the benchmark folder ``root``. The agent numbers
@@ -42,11 +42,14 @@ def predict(case: dict, schema: dict, root: Path) -> Result:
     text = case.get("text") if "text" in SUPPORTED else None
     audio = [i for i in gold_inputs if i.modality == "audio" and "audio" in SUPPORTED]
     images = [i for i in gold_inputs if i.modality == "image" and "image" in SUPPORTED]
-    if text or audio or images:
+    videos = [i for i in gold_inputs if i.modality == "video" and "video" in SUPPORTED]
+    if text or audio or images or videos:
         r = extract(text=text or None, images=[str(root / i.path) for i in images],
-                    audio=[str(root / i.path) for i in audio], schema=schema)
+                    audio=[str(root / i.path) for i in audio], video=[str(root / i.path) for i in videos],
+                    schema=schema, agent=agent)
         r = on_inputs(r, {f"audio{k}": i.id for k, i in enumerate(audio)}
-                      | {f"image{k}": i.id for k, i in enumerate(images)})
+                      | {f"image{k}": i.id for k, i in enumerate(images)}
+                      | {f"video{k}": i.id for k, i in enumerate(videos)})
     else:
         r = Result()
     return r.model_copy(update={"inputs": gold_inputs})
@@ -93,6 +96,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "grounded")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-kind", type=int, default=DEFAULT_PER_KIND, help="cases of each kind")
+    ap.add_argument("--reasoner", default="embedded", choices=["embedded", "llm", "local"],
+                    help="reasoner of the agent (llm: the endpoint MUIE_LLM_* names; see bench/llm_compare.py)")
     a = ap.parse_args()
     if a.per_kind < 1:
         ap.error("--per-kind must be at least 1")
@@ -104,14 +109,16 @@ def main() -> int:
     schema = json.loads((a.out / "schema.json").read_text())
     t0 = time.perf_counter()
     lines = []
+    agent = Agent(a.reasoner)
     for c in cases:
-        r = predict(c, schema, a.out)
+        r = predict(c, schema, a.out, agent)
         lines.append(json.dumps({"id": c["id"], **json.loads(r.to_json(indent=None))}))
     seconds = time.perf_counter() - t0
     pred_path = a.out / "predictions.jsonl"
     pred_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     report = evaluate(load_cases(a.out / "cases.jsonl"), load_cases(pred_path))
-    print(f"grounded benchmark: {len(cases)} cases (seed {a.seed}), {seconds / len(cases):.2f} s per case; "
+    print(f"grounded benchmark: {len(cases)} cases (seed {a.seed}), reasoner {a.reasoner}, "
+          f"{seconds / len(cases):.2f} s per case; "
           f"modalities extracted today: {', '.join(sorted(SUPPORTED))}")
     print(render_text(report, by_combination=True))
     print(audio_by_kind(report, {c["id"]: c["kind"] for c in cases}))

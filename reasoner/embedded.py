@@ -9,9 +9,12 @@ Round 1: ``recognize_entities`` on every chunk (a transcript's chunks as soon as
 chunk and ``extract_relations`` on each chunk holding two or more entity mentions.
 Then each image's regions are linked to the entities, jointly (``link_regions``).
 Round 3, only where an event's argument became a new entity: ``extract_relations``
-again on that chunk. A call that ran is not asked again. Then it is done,
-unless the verifier sends findings back: a mention that does not match the text is
-dropped, a dangling relation end or argument is removed.
+again on that chunk. A call that ran is not asked again. Then it is done.
+
+The verifier's critique (``reasoner.critique``) is answered beside the plan: a targeted
+call for each re-plan it asks (a region found again by the entity's words, a span read
+again for a name, a sentence read again for an event's arguments), each once; a
+consistency finding is repaired (what does not hold is dropped).
 """
 
 from __future__ import annotations
@@ -19,14 +22,19 @@ from __future__ import annotations
 import re
 
 from agent.calls import (DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, LinkRegionsResult,
-                         RecognizeEntitiesResult, SegmentImageResult)
+                         RecognizeEntitiesResult, SegmentImageResult, TrackVideoResult)
 from agent.derived import OCR, derived_id
-from agent.domain import Region, Segment
+from agent.domain import Region, Segment, Track
 from agent.draft import Draft, DraftBuilder
+from agent.calls.link_regions import RegionLink
 from agent.repair import repair
+from agent.verify import REPAIRED
 from agent.settings import Settings, default_settings
 from reasoner.base import Decision, View
+from reasoner.critique import critique_calls
 from reasoner.sounds import sound_classes, visual_classes
+from agent.calls.find_video_things import FindVideoThingsResult
+from reasoner.video_plan import media_calls, track_calls
 
 
 class EmbeddedReasoner:
@@ -37,9 +45,18 @@ class EmbeddedReasoner:
 
     def decide(self, view: View) -> Decision:
         draft = self._merge(view)
-        if view.findings:
-            note = f"repaired {len(view.findings)} finding(s)"
-            return Decision(draft=repair(draft, view.request), done=True, note=note)
+        if not view.findings:
+            return self._plan(view, draft)
+        if any(f.check in REPAIRED for f in view.findings):
+            draft = repair(draft, view.request)
+        extra = critique_calls(view, draft, self.settings)
+        plan = self._plan(view, draft)
+        note = f"answered {len(view.findings)} finding(s) with {len(extra)} targeted call(s); {plan.note}"
+        if not extra:
+            return plan.model_copy(update={"note": note})
+        return Decision(calls=extra + plan.calls, draft=plan.draft or draft, note=note)
+
+    def _plan(self, view: View, draft: Draft) -> Decision:
         schema, tasks = view.request.schema_, set(view.request.tasks)
         ran = set(view.history)
         ran_any = {re.sub(r"#\d+$", "", k) for k in ran}  # called, with whatever entities
@@ -77,6 +94,7 @@ class EmbeddedReasoner:
                 for i, s, e in view.chunks
                 if len(refs := refs_in(i, s, e)) >= 2 and not ran_on("extract_relations.v1", (i, s, e), len(refs))]
         calls += self._link_calls(view, draft, ran)
+        calls += track_calls(view.request.inputs, draft, ran_any, calls, schema.entity_types)
         if calls:
             return Decision(calls=calls, draft=draft, note=f"{len(calls)} call(s) for events, relations and regions")
         return Decision(draft=draft, done=True, note="nothing left to call")
@@ -118,6 +136,9 @@ class EmbeddedReasoner:
                     calls += [{"tool": "segment_image.v1", "arguments": {
                         "input": inp.id, "text": words, "max_regions": 1,
                         "min_score": self.settings.visual_event_threshold}} for words in sorted(sights)]
+            if inp.modality == "video":  # its sound track as audio; its pictures once the texts are read
+                calls += media_calls(inp, ran, text_pending, hints, self.settings.whisper_model, sounds,
+                                     self.settings.sound_threshold, self.settings.video_ocr_frames)
             if inp.modality != "audio":
                 continue
             if f"transcribe.v1@{inp.id}" not in ran and not text_pending:
@@ -143,12 +164,18 @@ class EmbeddedReasoner:
                 b.add_relations(r.relations)
             elif isinstance(r, DetectEventsResult):
                 b.add_events(args.input, r.events)
+            elif isinstance(r, SegmentImageResult) and args.entity is not None:  # found again for one entity
+                b.add_regions(r.input, [RegionLink(id=args.entity, region=g, score=g.score) for g in r.regions[:1]])
             elif isinstance(r, SegmentImageResult) and args.text in sights:  # a sight that is an event
                 b.add_evidence_events(r.input, [
                     (sights[args.text], Region(input=r.input, bbox=g.bbox, mask=g.mask, score=g.score, label=args.text))
                     for g in r.regions])
             elif isinstance(r, LinkRegionsResult):
                 b.add_regions(r.input, r.links)
+            elif isinstance(r, FindVideoThingsResult):
+                b.add_seen(r.input, r.things)
+            elif isinstance(r, TrackVideoResult) and r.frames and args.text:
+                b.add_track(args.text, args.entity_type, Track(input=r.input, score=r.score, frames=r.frames))
             elif isinstance(r, DetectSoundsResult):
                 b.add_evidence_events(r.input, [
                     (sounds[e.label], Segment(input=r.input, start_s=e.start_s, end_s=e.end_s, score=e.score,

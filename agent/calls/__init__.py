@@ -61,6 +61,8 @@ class DetectEventsArgs(TextSpanArgs):
     entities: list[SpanRef] = Field(default_factory=list)
     entity_types: list[str] = Field(default_factory=list, description="Types for arguments not yet an entity.")
     threshold: float | None = Field(default=None, ge=0, le=1)
+    role_threshold: float | None = Field(default=None, ge=0, le=1, description="Override the least score of an "
+                                         "argument for a role (a second look for arguments).")
 
 
 # --------------------------------------------------------------------------- audio arguments
@@ -282,18 +284,24 @@ from agent.calls.read_text import ReadText, ReadTextResult  # noqa: E402
 from agent.calls.segment_image import SegmentImage, SegmentImageResult  # noqa: E402
 from agent.calls.link_regions import LinkRegions, LinkRegionsResult  # noqa: E402
 from agent.calls.propose_regions import ProposeRegions, ProposeRegionsResult  # noqa: E402
+from agent.calls.track_video import TrackVideo, TrackVideoResult  # noqa: E402
+from agent.calls.read_video_text import ReadVideoText, ReadVideoTextResult  # noqa: E402
+from agent.calls.find_video_things import FindVideoThings, FindVideoThingsResult  # noqa: E402
 
 CALL_MODELS = (RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds,
-               SegmentAudio, ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions)
+               SegmentAudio, ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions, TrackVideo,
+               ReadVideoText, FindVideoThings)
 ToolCall = Annotated[
     Union[RecognizeEntities, ExtractRelations, DetectEvents, Transcribe, SegmentSpeech, DetectSounds, SegmentAudio,
-          ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions],
+          ReadText, Detect, SegmentImage, ProposeRegions, LinkRegions, TrackVideo,
+          ReadVideoText, FindVideoThings],
     Field(discriminator="tool"),
 ]
 ToolResult = Union[
     RecognizeEntitiesResult, ExtractRelationsResult, DetectEventsResult,
     TranscribeResult, SegmentSpeechResult, DetectSoundsResult, SegmentAudioResult,
-    ReadTextResult, DetectResult, SegmentImageResult, ProposeRegionsResult, LinkRegionsResult,
+    ReadTextResult, DetectResult, SegmentImageResult, ProposeRegionsResult, LinkRegionsResult, TrackVideoResult,
+    ReadVideoTextResult, FindVideoThingsResult,
 ]
 
 TOOL_CALL = TypeAdapter(ToolCall)
