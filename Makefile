@@ -125,6 +125,7 @@ bench: setup
 	$(PY) bench/ner_dev.py --json bench/results/ner_dev.json
 	$(PY) bench/perf.py --out bench/results
 	$(PY) bench/grounded_eval.py --out bench/results/grounded
+	$(PY) bench/verify_suite.py --out bench/results/verify
 
 clean-venv:
 	rm -rf $(VENV)
