@@ -91,4 +91,5 @@ def test_first_json_object_reads_past_prose_and_fences() -> None:
     assert first_json_object('{broken {"a": 1}') == {"a": 1}
     with pytest.raises(ValueError, match="no JSON object"):
         first_json_object("no braces here")
-    assert Extraction.model_validate(first_json_object(json.dumps({"entities": [{"text": "A", "type": "b"}]})))
+    answer = {"entities": [{"text": "A", "type": "b"}], "relations": [], "events": []}
+    assert Extraction.model_validate(first_json_object("Here: " + json.dumps(answer))).entities[0].text == "A"
