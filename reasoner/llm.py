@@ -10,6 +10,10 @@ finds in the text (the first occurrence of each in the piece, exact case first);
 are never taken from the model, so a mention always reads as the text does. Words it
 cannot find are dropped and counted in the trace.
 
+The verifier's critique goes into the prompt, and its re-plans (a region again by the
+entity's words, a span read again, an event's arguments looked for again) become the
+targeted calls the embedded reasoner makes for them (``reasoner.critique``).
+
 Media are perceived as the embedded reasoner does (read each image, transcribe each
 recording, listen for the schema's sounds, link the entities to image regions), plus the
 calls the LLM asks for; a region or segment an LLM call finds for an entity's words
@@ -30,6 +34,7 @@ import logging
 import re
 from typing import Any
 
+from agent.call_keys import key_of
 from agent.calls import (ArgumentCandidate, EventCandidate, RelationCandidate, SegmentAudioResult,
                          SegmentImageResult, SpanCandidate)
 from agent.derived import OCR, SPEECH, derived_id
@@ -39,6 +44,7 @@ from agent.repair import repair
 from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Decision, View
+from reasoner.critique import critique_calls
 from reasoner.embedded import EmbeddedReasoner
 from reasoner.llm_client import LLMClient, LLMError
 from reasoner.llm_prompt import Extraction, image_data_url, audio_part, messages, offered_tools, plan_model
@@ -60,8 +66,9 @@ class LLMReasoner:
 
     def decide(self, view: View) -> Decision:
         meta = self.settings.llm_mode == "meta"
-        if not meta and any(k.startswith("recognize_entities.v1@") for k in view.history):
-            return self.embedded.decide(view)  # fell back earlier in this run: the embedded reasoner goes on
+        whole_chunks = {f"recognize_entities.v1@{i}:{s}:{e}" for i, s, e in view.chunks}
+        if not meta and whole_chunks & set(view.history):  # the embedded text tools read a whole chunk:
+            return self.embedded.decide(view)  # it fell back earlier in this run, and goes on
         try:
             if meta:
                 from reasoner.llm_meta import decide_meta
@@ -81,9 +88,11 @@ class LLMReasoner:
         _add_media_groundings(b, view)
         draft = b.draft()
         notes: list[str] = []
-        if view.findings:
+        critique: list[dict[str, Any]] = []
+        if view.findings:  # the checks' repairs, and the targeted calls the critique asks for
             draft = repair(draft, req)
-            notes.append(f"repaired {len(view.findings)} finding(s)")
+            critique = critique_calls(view, draft, self.settings)
+            notes.append(f"answered {len(view.findings)} finding(s) with {len(critique)} targeted call(s)")
         tools = offered_tools(req)
         llm_calls: list[dict[str, Any]] = []
         if view.call_errors:  # the graph rejected calls: the LLM corrects its own, once per retry
@@ -102,7 +111,7 @@ class LLMReasoner:
                 llm_calls += [c.model_dump() for c in getattr(answer, "calls", [])]
                 notes.append(f"LLM read {source}[{start}:{end}]: {kept} item(s)" + (f", {lost} not found" if lost else ""))
             draft = b.draft()
-        calls = self._plan(view, draft, llm_calls)
+        calls = self._plan(view, draft, critique + llm_calls)
         if llm_calls:
             notes.append(f"LLM asked for {len(llm_calls)} call(s)")
         if calls:
@@ -155,8 +164,8 @@ class LLMReasoner:
 
 
 def _key(call: dict[str, Any]) -> str:
-    a = call.get("arguments") or {}
-    return f"{call.get('tool')}@{a.get('input')}" + "".join(f":{a[k]}" for k in ("text", "target") if a.get(k))
+    """The call's key as the run's history writes it (an invalid call: its own text)."""
+    return key_of(call) or repr(call)
 
 
 def locate(text: str, words: str) -> list[tuple[int, int]]:

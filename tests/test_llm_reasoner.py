@@ -271,3 +271,28 @@ def test_meta_response_mode_plans_the_tools_in_reamo_form(scripted) -> None:  # 
     assert f"recognize_entities.v1@text:0:{len(TEXT)}" in llm.requests[2]["messages"][-1]["content"]  # calls that ran
     assert {"Marie Curie", "Warsaw"} <= {e.text for e in r.entities}
     assert not any("fallback" in n for n in reason_notes(r))
+
+
+def test_the_critique_is_answered_with_targeted_calls_without_asking_the_llm(scripted) -> None:  # type: ignore[no-untyped-def]
+    """A re-plan the verifier asks for (read a span again) becomes the embedded reasoner's
+    targeted call; the run is not taken for a fallback because of it."""
+    from agent.api import make_request
+    from agent.draft import Draft
+    from agent.findings import Finding, Replan
+    from reasoner.base import View
+
+    llm = scripted([{"status": 500}])  # never asked: nothing new to read
+    s = settings(llm.url)
+    req = make_request(text=TEXT, schema=SCHEMA)
+    finding = Finding(check="uncovered_name", message="'Paris' is no entity", where="text[54:59]",
+                      replan=Replan(goal="reextract", input="text", start=54, end=59))
+    view = View(request=req, chunks=[("text", 0, len(TEXT))], draft=Draft(), findings=[finding],
+                history=[], iteration=1)
+    d = LLMReasoner(s).decide(view)
+    (call,) = d.calls
+    assert call["tool"] == "recognize_entities.v1" and call["arguments"]["start"] <= 54
+    assert "1 targeted call" in d.note and not llm.requests
+    later = View(request=req, chunks=view.chunks, draft=Draft(), history=["recognize_entities.v1@text:54:59~0.15"],
+                 iteration=2)
+    d2 = LLMReasoner(s).decide(later)  # the embedded reasoner, taking over, would read the whole text
+    assert not any(c["tool"] == "recognize_entities.v1" for c in d2.calls) and d2.done and not llm.requests
