@@ -161,7 +161,8 @@ def create_app(settings: Settings | None = None, agents: dict[str, Any] | None =
                 if name not in ("image", "audio"):
                     raise HTTPProblem(400, f"file field {name!r}: files go in 'image' or 'audio'", name)
                 data = await value.read()
-                suffix = "." + value.filename.rsplit(".", 1)[-1].lower() if value.filename and "." in value.filename else ""
+                filename = value.filename or ""
+                suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
                 path = media.write(data, suffix, f"{name} {value.filename or ''}".strip())
                 (images if name == "image" else audio).append(path)
             elif name in ("text", "schema", "tasks", "model"):

@@ -105,7 +105,8 @@ def main() -> int:
         return "-" if v is None else f"{v:.3f}"
 
     print(f"text+image cases of the grounded benchmark: {len(chosen)} ({', '.join(KINDS)})")
-    print(f"{'reasoner':10s} {'NER F1':>7s} {'RE F1':>7s} {'trig F1':>7s} {'box acc':>7s} {'s/case':>8s} {'fallbacks':>9s}")
+    print(f"{'reasoner':10s} {'NER F1':>7s} {'RE F1':>7s} {'trig F1':>7s} {'box acc':>7s} {'s/case':>8s} "
+          f"{'fallbacks':>9s}")
     for name, o, per_case, fallbacks in rows:
         print(f"{name:10s} {f(o.ner.f1):>7s} {f(o.re.f1):>7s} {f(o.ee_trigger.f1):>7s} "
               f"{f(o.grounding.box.value):>7s} {per_case:8.1f} {fallbacks:9d}")

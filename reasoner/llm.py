@@ -109,7 +109,8 @@ class LLMReasoner:
                 answer = self._ask(req, source, text, offer, view)
                 kept, lost = _merge_answer(b, req, source, start, text, answer)
                 llm_calls += [c.model_dump() for c in getattr(answer, "calls", [])]
-                notes.append(f"LLM read {source}[{start}:{end}]: {kept} item(s)" + (f", {lost} not found" if lost else ""))
+                lost_note = f", {lost} not found" if lost else ""
+                notes.append(f"LLM read {source}[{start}:{end}]: {kept} item(s){lost_note}")
             draft = b.draft()
         calls = self._plan(view, draft, critique + llm_calls)
         if llm_calls:

@@ -62,7 +62,8 @@ class LLMClient:
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
         self.openai = OpenAI(base_url=settings.llm_base_url, api_key=key, timeout=settings.llm_timeout_s,
                              max_retries=settings.llm_max_retries)
-        mode = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}.get(settings.llm_mode, instructor.Mode.JSON)
+        modes = {"tools": instructor.Mode.TOOLS, "json": instructor.Mode.JSON}
+        mode = modes.get(settings.llm_mode, instructor.Mode.JSON)  # meta: plain text, no instructor
         self.typed = instructor.from_openai(self.openai, mode=mode)
 
     @property

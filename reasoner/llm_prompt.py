@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
 from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, Field, create_model
@@ -69,8 +69,8 @@ def plan_model(tools: tuple[str, ...]) -> type[Extraction]:
         tool=(Literal[tools], Field(description="The tool's versioned name.")),  # type: ignore[valid-type]
         arguments=(dict[str, Any], Field(description="The tool's arguments.")),
     )
-    return create_model("ExtractionAndCalls", __base__=Extraction,
-                        calls=(list[call], Field(description="Tool calls to run next (often none).")))  # type: ignore[valid-type]
+    calls = (list[call], Field(description="Tool calls to run next (often none)."))  # type: ignore[valid-type]
+    return create_model("ExtractionAndCalls", __base__=Extraction, calls=calls)
 
 
 def offered_tools(request: Request) -> tuple[str, ...]:
@@ -88,7 +88,8 @@ def catalogue(tools: tuple[str, ...]) -> list[str]:
         sig = []
         for field, info in args.model_fields.items():  # type: ignore[union-attr]
             kind = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-            sig.append(field + ": " + kind + ("" if info.is_required() else f" = {info.get_default(call_default_factory=True)!r}"))
+            default = "" if info.is_required() else f" = {info.get_default(call_default_factory=True)!r}"
+            sig.append(f"{field}: {kind}{default}")
         lines.append(f"{name}({', '.join(sig)}): {(model.__doc__ or '').strip()}")
     return lines
 
@@ -102,7 +103,8 @@ def transcripts(request: Request, words_per_line: int = 12) -> list[str]:
         ws = [w for w in d.words if w.start_s is not None and w.end_s is not None]
         for k in range(0, len(ws), words_per_line):
             part = ws[k : k + words_per_line]
-            out.append(f"{d.source} [{part[0].start_s:.2f}-{part[-1].end_s:.2f} s] {d.text[part[0].start:part[-1].end]}")
+            words = d.text[part[0].start:part[-1].end]
+            out.append(f"{d.source} [{part[0].start_s:.2f}-{part[-1].end_s:.2f} s] {words}")
     return out
 
 
@@ -134,8 +136,8 @@ _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_ne
 
 
 def messages(request: Request, source: str, text: str, *, tools: tuple[str, ...] = (),
-             findings: list[Finding] = (), call_errors: list[str] = (),  # type: ignore[assignment]
-             images: list[str] = (), audio: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+             findings: Sequence[Finding] = (), call_errors: Sequence[str] = (), images: Sequence[str] = (),
+             audio: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """The chat messages of one LLM call: the system rules, then the case as the user's
     message (text, and the images and recordings as content parts when given)."""
     prompt = load("llm_extract.yaml")

@@ -37,7 +37,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_ready(url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
+def wait_ready(url: str, timeout: float = 120.0,
+               proc: subprocess.Popen | None = None) -> None:  # type: ignore[type-arg]
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc is not None and proc.poll() is not None:

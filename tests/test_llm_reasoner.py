@@ -248,7 +248,8 @@ def test_configuration_from_the_environment_keeps_the_key_secret(monkeypatch) ->
     monkeypatch.setenv("MUIE_LLM_API_KEY", "sk-very-secret")
     monkeypatch.setenv("MUIE_LLM_MODE", "json")
     s = Settings.from_env()
-    assert (s.llm_base_url, s.llm_model, s.llm_mode) == ("http://gpu-host:8000/v1", "Qwen/Qwen2.5-VL-7B-Instruct", "json")
+    assert (s.llm_base_url, s.llm_model, s.llm_mode) == (
+        "http://gpu-host:8000/v1", "Qwen/Qwen2.5-VL-7B-Instruct", "json")
     assert s.llm_api_key.get_secret_value() == "sk-very-secret"  # type: ignore[union-attr]
     assert "sk-very-secret" not in repr(s) and "sk-very-secret" not in s.model_dump_json()
     monkeypatch.setenv("MUIE_LLM_MODE", "telepathy")
@@ -273,7 +274,7 @@ def test_meta_response_mode_plans_the_tools_in_reamo_form(scripted) -> None:  # 
     assert not any("fallback" in n for n in reason_notes(r))
 
 
-def test_the_critique_is_answered_with_targeted_calls_without_asking_the_llm(scripted) -> None:  # type: ignore[no-untyped-def]
+def test_the_critique_is_answered_with_targeted_calls(scripted) -> None:  # type: ignore[no-untyped-def]
     """A re-plan the verifier asks for (read a span again) becomes the embedded reasoner's
     targeted call; the run is not taken for a fallback because of it."""
     from agent.api import make_request

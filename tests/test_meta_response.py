@@ -61,8 +61,8 @@ def test_round_trip(cs) -> None:  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(calls(), min_size=1, max_size=3), st.text(alphabet=st.characters(blacklist_characters="<"), max_size=80),
-       st.text(alphabet=st.characters(blacklist_characters="<"), max_size=80))
+@given(st.lists(calls(), min_size=1, max_size=3), st.text(st.characters(blacklist_characters="<"), max_size=80),
+       st.text(st.characters(blacklist_characters="<"), max_size=80))
 def test_calls_survive_prose_around_and_between_them(cs, before, after) -> None:  # type: ignore[no-untyped-def]
     blocks = render(cs).split("\n")
     text = before + (" " + after + " ").join(blocks) + after
@@ -91,7 +91,8 @@ def test_each_bad_block_is_named_and_the_good_ones_kept() -> None:
             "<Module>read_text.v1</Module>\n"
             "<Module>transcribe.v1</Module><Instruction>{\"input\": \"audio0\"}")  # closing tag lost at the end
     out = parse(text)
-    assert [(c.tool, c.arguments.input) for c in out.calls] == [("segment_image.v1", "image0"), ("transcribe.v1", "audio0")]
+    got = [(c.tool, c.arguments.input) for c in out.calls]
+    assert got == [("segment_image.v1", "image0"), ("transcribe.v1", "audio0")]
     assert out.calls[0].arguments.text == "the coffee cup"
     assert len(out.errors) == 4
     assert "unknown module 'Teleport'" in out.errors[0]
@@ -101,7 +102,8 @@ def test_each_bad_block_is_named_and_the_good_ones_kept() -> None:
 
 
 def test_rendered_text_reads_as_reamo_writes_it() -> None:
-    call = TOOL_CALL.validate_python({"tool": "segment_image.v1", "arguments": {"input": "image0", "text": "a <b> & c"}})
+    call = TOOL_CALL.validate_python(
+        {"tool": "segment_image.v1", "arguments": {"input": "image0", "text": "a <b> & c"}})
     text = render([call])
     assert text.startswith("<Module>segment_image.v1</Module><Instruction>{") and text.endswith("}</Instruction>")
     assert "<b>" not in text
