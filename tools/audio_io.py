@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
+from tools.av_decode import Decoded
 from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 SR = 16000
 """The one sample rate every audio tool works at."""
 
-_MAX_BAD_PACKETS = 64  # decode errors tolerated before the rest of a file counts as corrupt
 
 
 @dataclass(frozen=True)
@@ -139,30 +139,15 @@ def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
     path = os.fspath(path)
     container, stream = _open(path)
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SR)
-    produced, bad, error = 0, 0, None
+    produced = 0
+    decoded = Decoded(container, stream)
     try:
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as e:  # the container itself is cut or damaged
-                error = e
-                break
-            try:
-                frames = packet.decode()
-            except av.error.FFmpegError as e:
-                bad, error = bad + 1, e
-                if bad > _MAX_BAD_PACKETS:
-                    break
-                continue
-            for frame in frames:
-                frame.pts = None  # timing comes from the sample count, not damaged stamps
-                for out in resampler.resample(frame):
-                    x = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                    produced += len(x)
-                    yield x
+        for frame in decoded:
+            frame.pts = None  # timing comes from the sample count, not damaged stamps
+            for out in resampler.resample(frame):
+                x = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                produced += len(x)
+                yield x
         for out in resampler.resample(None):
             x = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
             produced += len(x)
@@ -170,8 +155,8 @@ def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
     finally:
         container.close()
     if produced == 0:
-        if error is not None:
-            raise InputError(path, f"corrupt audio: nothing could be decoded ({_why(error)})")
+        if decoded.error is not None:
+            raise InputError(path, f"corrupt audio: nothing could be decoded ({_why(decoded.error)})")
         raise InputError(path, "contains no audio samples (zero length)")
 
 

@@ -9,7 +9,7 @@ Heavy models load lazily inside ``run_batch``, never at import.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Callable, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -52,3 +52,19 @@ class Tool(Generic[A, R]):
             "description": (self.call_model.__doc__ or "").strip(),
             "parameters": args_model.model_json_schema() if isinstance(args_model, type) else {},
         }
+
+
+def readable_inputs(media: dict[str, str], probe: Callable[[str], Any]) -> list[str]:
+    """Ids of the media inputs whose file ``probe`` reads (the others raise ``InputError``):
+    for an error that names the inputs a call could have meant."""
+    from agent.errors import InputError
+
+    found = []
+    for k, p in media.items():
+        try:
+            probe(p)
+            found.append(k)
+        except InputError:
+            pass
+    return found
+

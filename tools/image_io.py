@@ -52,6 +52,7 @@ import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from agent.errors import CallError, InputError
+from tools.base import readable_inputs
 from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -400,14 +401,7 @@ def image_input(ctx: "ToolContext", input_id: str) -> ImageInfo:
 
 
 def _images(media: dict[str, str]) -> list[str]:
-    found = []
-    for k, p in media.items():
-        try:
-            probe(p)
-            found.append(k)
-        except InputError:
-            pass
-    return found
+    return readable_inputs(media, probe)
 
 
 def check_box(info: ImageInfo, box: Sequence[float] | None, input_id: str) -> None:

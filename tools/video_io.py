@@ -33,12 +33,13 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
+from tools.av_decode import Decoded
+from tools.base import readable_inputs
 from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from tools.base import ToolContext
 
-_MAX_BAD_PACKETS = 64  # decode errors tolerated before the rest of a file counts as corrupt
 NO_VIDEO = "has no video stream"
 
 
@@ -184,41 +185,26 @@ def frames(path: str | os.PathLike, sample_fps: float | None = None, max_side: i
     s = 1.0 if not max_side or max(w0, h0) <= max_side else max_side / max(w0, h0)
     size = (max(2, round(w0 * s)), max(2, round(h0 * s))) if w0 and h0 else None
     step = 1.0 / sample_fps if sample_fps else 0.0
-    next_t, index, produced, bad, error = start_s, 0, 0, 0, None
+    next_t, index, produced = start_s, 0, 0
+    decoded = Decoded(container, stream)
     try:
-        packets = container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as e:  # the container itself is cut or damaged
-                error = e
-                break
-            try:
-                decoded = packet.decode()
-            except av.error.FFmpegError as e:
-                bad, error = bad + 1, e
-                if bad > _MAX_BAD_PACKETS:
-                    break
+        for frame in decoded:
+            t = index / fps
+            k, index = index, index + 1
+            if end_s is not None and t >= end_s:
+                return
+            if t + 1e-6 < next_t:
                 continue
-            for frame in decoded:
-                t = index / fps
-                k, index = index, index + 1
-                if end_s is not None and t >= end_s:
-                    return
-                if t + 1e-6 < next_t:
-                    continue
-                next_t = max(next_t + step, t) if step else t
-                if size is None:
-                    size = (frame.width, frame.height)
-                rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
-                produced += 1
-                yield Frame(k, round(t, 6), rgb, frame)
+            next_t = max(next_t + step, t) if step else t
+            if size is None:
+                size = (frame.width, frame.height)
+            rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
+            produced += 1
+            yield Frame(k, round(t, 6), rgb, frame)
     finally:
         container.close()
-    if produced == 0 and index == 0 and error is not None:
-        raise InputError(path, f"corrupt video: no frame could be decoded ({_why(error)})")
+    if produced == 0 and index == 0 and decoded.error is not None:
+        raise InputError(path, f"corrupt video: no frame could be decoded ({_why(decoded.error)})")
 
 
 def read_frame(path: str | os.PathLike, index: int, max_side: int | None = None) -> np.ndarray | None:
@@ -250,11 +236,4 @@ def video_input(ctx: "ToolContext", input_id: str) -> VideoInfo:
 
 
 def _videos(media: dict[str, str]) -> list[str]:
-    found = []
-    for k, p in media.items():
-        try:
-            probe(p)
-            found.append(k)
-        except InputError:
-            pass
-    return found
+    return readable_inputs(media, probe)

@@ -25,26 +25,13 @@ from __future__ import annotations
 from agent.domain import Entity, Event, Grounding, Region, Segment
 from agent.draft import Draft
 from agent.findings import Finding, Merge
-from agent.scoring.metrics import box_iou
 from agent.verify.context import VerifyContext
-from agent.verify.evidence import spelling, within, words
+from agent.verify.evidence import overlap, spelling, within, words
 
 CLOSE_SPELLING = 0.85
 SAME_PLACE = 0.7
 NEAR_S = 3.0
 """A sound this close in time to an event's grounding in the same input is that event."""
-
-
-def _same_place(a: Grounding, b: Grounding) -> bool:
-    if a.input != b.input or a.kind != b.kind:
-        return False
-    if isinstance(a, Region) and isinstance(b, Region):
-        return box_iou(a.bbox, b.bbox) >= SAME_PLACE
-    if isinstance(a, Segment) and isinstance(b, Segment):
-        inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
-        union = max(a.end_s, b.end_s) - min(a.start_s, b.start_s)
-        return union > 0 and inter / union >= SAME_PLACE
-    return False
 
 
 def _reasons(a: Entity, b: Entity) -> tuple[int, str, float] | None:
@@ -59,7 +46,7 @@ def _reasons(a: Entity, b: Entity) -> tuple[int, str, float] | None:
     s = spelling(a.text, b.text)
     if s >= CLOSE_SPELLING:
         return 2, f"names spelled alike ({s:.2f})", round(s, 2)
-    if s >= 0.5 and any(_same_place(g, h) for g in a.groundings for h in b.groundings):
+    if s >= 0.5 and any(overlap(g, h) >= SAME_PLACE for g in a.groundings for h in b.groundings):
         return 3, "grounded at the same place", 0.7
     return None
 

@@ -14,6 +14,8 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from agent.derived import OCR, SPEECH, DerivedText
+from agent.domain import Grounding, Region, Segment
+from agent.scoring.metrics import box_iou
 from agent.state import Request
 
 PUNCT = ".,;:!?'\"()[]{}"
@@ -26,6 +28,20 @@ def words(text: str) -> tuple[str, ...]:
 def within(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     n = len(short)
     return 0 < n <= len(long) and any(long[i:i + n] == short for i in range(len(long) - n + 1))
+
+
+def overlap(a: Grounding, b: Grounding) -> float:
+    """Box IoU of two regions, or time IoU of two segments, of one input (1 for two
+    identical instants); 0 for groundings of different inputs or kinds."""
+    if a.input != b.input or a.kind != b.kind:
+        return 0.0
+    if isinstance(a, Region) and isinstance(b, Region):
+        return box_iou(a.bbox, b.bbox)
+    if isinstance(a, Segment) and isinstance(b, Segment):
+        inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+        union = max(a.end_s, b.end_s) - min(a.start_s, b.start_s)
+        return 1.0 if union <= 0 else max(0.0, inter / union)
+    return 0.0
 
 
 @lru_cache(maxsize=4096)

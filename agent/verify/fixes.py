@@ -6,32 +6,20 @@ applied before the next check runs.
 
 from __future__ import annotations
 
-from agent.domain import Argument, Entity, Event, Grounding, Region, Segment
+from agent.domain import Argument, Entity, Event, Grounding, Region
 from agent.draft import Draft
 from agent.findings import DropGrounding, Finding, Merge, MoveGrounding
-from agent.scoring.metrics import box_iou
+from agent.verify.evidence import overlap
 
 SAME = 0.9
 """Box or time IoU at which two groundings of one thing are the same grounding."""
-
-
-def _same(a: Grounding, b: Grounding) -> bool:
-    if a.input != b.input or a.kind != b.kind:
-        return False
-    if isinstance(a, Region) and isinstance(b, Region):
-        return box_iou(a.bbox, b.bbox) >= SAME
-    if isinstance(a, Segment) and isinstance(b, Segment):
-        inter = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
-        union = max(a.end_s, b.end_s) - min(a.start_s, b.start_s)
-        return union <= 0 or inter / union >= SAME
-    return False
 
 
 def add_groundings(have: list[Grounding], more: list[Grounding]) -> list[Grounding]:
     """``have`` and those of ``more`` that are not already there (the better score kept)."""
     out = list(have)
     for g in more:
-        k = next((i for i, h in enumerate(out) if _same(h, g)), None)
+        k = next((i for i, h in enumerate(out) if overlap(h, g) >= SAME), None)
         if k is None:
             out.append(g)
         elif g.score > out[k].score:
