@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
-from tools.av_decode import Decoded
+from tools.av_decode import Decoded, open_container, why
 from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,21 +63,12 @@ def package_dir(name: str) -> Path | None:
 
 def _open(path: str):
     """The container and its first audio stream, or an ``InputError`` saying why not."""
-    import av
-
     file_key(path)
-    try:
-        container = av.open(path, metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not a readable audio file ({_why(e)})") from None
+    container = open_container(path, "audio")
     if not container.streams.audio:
         container.close()
         raise InputError(path, "has no audio stream")
     return container, container.streams.audio[0]
-
-
-def _why(e: BaseException) -> str:
-    return getattr(e, "strerror", None) or str(e) or type(e).__name__
 
 
 def _channels(stream) -> int:
@@ -156,7 +147,7 @@ def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
         container.close()
     if produced == 0:
         if decoded.error is not None:
-            raise InputError(path, f"corrupt audio: nothing could be decoded ({_why(decoded.error)})")
+            raise InputError(path, f"corrupt audio: nothing could be decoded ({why(decoded.error)})")
         raise InputError(path, "contains no audio samples (zero length)")
 
 

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+def why(e: BaseException) -> str:
+    """An error's reason in a few words, for a message naming the file."""
+    return getattr(e, "strerror", None) or str(e) or type(e).__name__
+
+
+def open_container(path: str, what: str) -> Any:
+    """The file opened by PyAV, or an ``InputError``: not a readable ``what`` file (and why)."""
+    import av
+
+    from agent.errors import InputError
+
+    try:
+        return av.open(path, metadata_errors="ignore")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"not a readable {what} file ({why(e)})") from None
+
+
 MAX_BAD_PACKETS = 64
 """Decode errors tolerated before the rest of a file counts as corrupt."""
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
-from tools.av_decode import Decoded
+from tools.av_decode import Decoded, open_container, why
 from tools.base import readable_inputs
 from agent.files import input_file_key
 
@@ -80,19 +80,10 @@ def file_key(path: str) -> tuple[str, int, int]:
     return input_file_key(path, "video")
 
 
-def _why(e: BaseException) -> str:
-    return getattr(e, "strerror", None) or str(e) or type(e).__name__
-
-
 def _open(path: str):
     """The container and its first video stream, or an ``InputError`` saying why not."""
-    import av
-
     file_key(path)
-    try:
-        container = av.open(path, metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not a readable video file ({_why(e)})") from None
+    container = open_container(path, "video")
     if not container.streams.video:
         container.close()
         what = "a sound-only file: give it with --audio" if _has_audio(path) else "no pictures"
@@ -204,7 +195,7 @@ def frames(path: str | os.PathLike, sample_fps: float | None = None, max_side: i
     finally:
         container.close()
     if produced == 0 and index == 0 and decoded.error is not None:
-        raise InputError(path, f"corrupt video: no frame could be decoded ({_why(decoded.error)})")
+        raise InputError(path, f"corrupt video: no frame could be decoded ({why(decoded.error)})")
 
 
 def read_frame(path: str | os.PathLike, index: int, max_side: int | None = None) -> np.ndarray | None:
