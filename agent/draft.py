@@ -1,7 +1,7 @@
 """The extraction as it grows during a run, and how tool results are merged into it.
 
-Pure functions over domain objects: a mention of the same name and type as an entity
-already found becomes another mention of that entity (so an entity named in several
+Pure functions over domain objects: a mention of the same name (exactly) and type as an
+entity already found becomes another mention of that entity (so an entity named in several
 chunks of a long text is one entity); relations and events are kept once each.
 """
 
@@ -34,7 +34,9 @@ class Draft(BaseModel):
 
 
 def _key(text: str) -> str:
-    return " ".join(text.lower().split())
+    """The same name, exactly: a mention reads as its entity's text, so "Paris" heard and
+    "PARIS" read on a sign are two entities here; the verifier joins them at the end."""
+    return text
 
 
 class DraftBuilder:

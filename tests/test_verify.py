@@ -269,3 +269,23 @@ def test_a_fix_naming_nothing_changes_nothing(bad):
     draft = Draft(entities=[entity("E1", "coffee cup", "object", (29, 39), region(COFFEE_BOX))])
     f = Finding(check="over_grounding", message="x", fix=DropGrounding(**bad))
     assert apply_fixes(draft, [f]) == draft
+
+
+def test_a_name_read_and_heard_in_another_case_is_exact_in_the_loop_and_one_entity_at_the_end():
+    from agent.calls import SpanCandidate
+    from agent.draft import DraftBuilder
+
+    b = DraftBuilder(Draft())
+    b.add_entities("image0#ocr", [SpanCandidate(start=0, end=5, text="PARIS", type="location", score=0.9, source="x")])
+    b.add_entities("audio0#speech", [SpanCandidate(start=7, end=12, text="Paris", type="location", score=0.8,
+                                                   source="x")])
+    d = b.draft()
+    assert [(e.text, [m.input for m in e.mentions]) for e in d.entities] == [
+        ("PARIS", ["image0#ocr"]), ("Paris", ["audio0#speech"])]  # every mention reads as its entity
+    # at the end the mentions are groundings, and the two are one thing
+    grounded = Draft(entities=[d.entities[0].model_copy(update={"mentions": [], "groundings": [region(EMPTY_BOX)]}),
+                               d.entities[1].model_copy(update={"mentions": [], "groundings": [
+                                   Segment(input="audio0", start_s=1.0, end_s=1.4)]})])
+    found = entity_duplicates(grounded, context(image=False, final=True))
+    merged = apply_fixes(grounded, found)
+    assert len(merged.entities) == 1 and len(merged.entities[0].groundings) == 2
