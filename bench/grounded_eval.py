@@ -91,6 +91,17 @@ def audio_by_kind(report: Report, kinds: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def benchmark(folder: Path, seed: int, per_kind: int) -> tuple[list[dict], dict]:
+    """The benchmark's cases and schema in ``folder``, generated there first unless that
+    seed and size are already there."""
+    manifest = folder / "MANIFEST.json"
+    made = json.loads(manifest.read_text()) if manifest.exists() else {}
+    if (made.get("seed"), made.get("per_kind")) != (seed, per_kind):
+        generate(folder, seed=seed, per_kind=per_kind, jobs=2)
+    cases = [json.loads(line) for line in (folder / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return cases, json.loads((folder / "schema.json").read_text())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "grounded")
@@ -101,12 +112,7 @@ def main() -> int:
     a = ap.parse_args()
     if a.per_kind < 1:
         ap.error("--per-kind must be at least 1")
-    manifest = a.out / "MANIFEST.json"
-    made = json.loads(manifest.read_text()) if manifest.exists() else {}
-    if (made.get("seed"), made.get("per_kind")) != (a.seed, a.per_kind):
-        generate(a.out, seed=a.seed, per_kind=a.per_kind, jobs=2)
-    cases = [json.loads(line) for line in (a.out / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    schema = json.loads((a.out / "schema.json").read_text())
+    cases, schema = benchmark(a.out, a.seed, a.per_kind)
     t0 = time.perf_counter()
     lines = []
     agent = Agent(a.reasoner)

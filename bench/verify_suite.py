@@ -29,8 +29,7 @@ from agent.domain import Result  # noqa: E402
 from agent.scoring import evaluate  # noqa: E402
 from agent.scoring.report import Scores  # noqa: E402
 from agent.settings import Settings  # noqa: E402
-from bench.grounded.generate import generate  # noqa: E402
-from bench.grounded_eval import predict  # noqa: E402
+from bench.grounded_eval import benchmark, predict  # noqa: E402
 from bench.perturb import FAILURES, PerturbedReasoner  # noqa: E402
 from reasoner.embedded import EmbeddedReasoner  # noqa: E402
 
@@ -143,12 +142,8 @@ def main() -> int:
     if unknown or a.per_kind < 1:
         ap.error(f"unknown failure(s): {unknown}" if unknown else "--per-kind must be at least 1")
     data = a.out / "cases"
-    made = json.loads((data / "MANIFEST.json").read_text()) if (data / "MANIFEST.json").exists() else {}
-    if (made.get("seed"), made.get("per_kind")) != (a.seed, a.per_kind):
-        generate(data, seed=a.seed, per_kind=a.per_kind, jobs=2)
-    cases = [c for line in (data / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line
-             and (c := json.loads(line))["kind"] in KINDS]
-    schema = json.loads((data / "schema.json").read_text())
+    every, schema = benchmark(data, a.seed, a.per_kind)
+    cases = [c for c in every if c["kind"] in KINDS]
     predict(cases[0], schema, data, Agent(EmbeddedReasoner()))  # models loaded before the clock
     rows = []
     for f in failures:

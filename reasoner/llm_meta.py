@@ -46,7 +46,7 @@ def meta_messages(view: View, tools: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def decide_meta(r: "LLMReasoner", view: View) -> Decision:
-    from agent.nodes import call_key
+    from agent.call_keys import call_key
 
     draft = r.embedded._merge(view)
     if view.findings:

@@ -34,7 +34,7 @@ def track_sam2(path: str, targets: list, info: VideoInfo, settings: Settings,  #
                start_s: float | None, end_s: float | None) -> tuple[int, list[int]]:
     """Follow every target with SAM 2, chunk by chunk; returns (frames sampled, cuts)."""
     from tools.sam2_video import Sam2Tracker
-    from tools.track_video import MAX_BACKOFF, _detect
+    from tools.track_video import _detect
 
     sam = Sam2Tracker.from_settings(settings)
     shots = ShotDetector(settings.video_cut_threshold)
@@ -93,12 +93,9 @@ def track_sam2(path: str, targets: list, info: VideoInfo, settings: Settings,  #
                     if region is not None:
                         b = region.bbox
                         start[k] = (b[0] / sx, b[1] / sy, b[2] / sx, b[3] / sy)
-                        t.label = t.label or (region.labels[0].name if region.labels else None)
-                        t.by = t.by or region.by
-                        t.gap, t.next_detect = settings.video_detect_s, f.time_s + settings.video_detect_s
+                        t.found(region, f.time_s)
                     else:
-                        t.next_detect = f.time_s + t.gap
-                        t.gap = min(t.gap * 2, settings.video_detect_s * MAX_BACKOFF)
+                        t.missed(f.time_s)
         chunk.append(_Held(f.index, f.time_s, f.rgb))
     flush()
     return sampled, cuts

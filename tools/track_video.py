@@ -55,6 +55,18 @@ class _Target:
     label: str | None = None
     by: str | None = None
 
+    def found(self, region, now_s: float) -> None:  # type: ignore[no-untyped-def]
+        """Detected at ``now_s``: its label and how it was found kept, the next look a detection period on."""
+        self.label = self.label or (region.labels[0].name if region.labels else None)
+        self.by = self.by or region.by
+        self.gap = self.settings.video_detect_s
+        self.next_detect = now_s + self.gap
+
+    def missed(self, now_s: float) -> None:
+        """Not found at ``now_s``: look again after the wait, which doubles, up to ``MAX_BACKOFF`` periods."""
+        self.next_detect = now_s + self.gap
+        self.gap = min(self.gap * 2, self.settings.video_detect_s * MAX_BACKOFF)
+
 
 def _scale_box(box, sx: float, sy: float, width: int, height: int) -> list[float]:
     x0, y0, x1, y1 = box
@@ -116,12 +128,9 @@ def track(path: str, targets: list[_Target], info: VideoInfo, settings: Settings
                     box = (b[0] / sx, b[1] / sy, b[2] / sx, b[3] / sy)
                     t.follower.start(g, bgr, box)
                     score, mask = region.score, region.mask
-                    t.label = t.label or (region.labels[0].name if region.labels else None)
-                    t.by = t.by or region.by
-                    t.gap, t.next_detect = settings.video_detect_s, f.time_s + settings.video_detect_s
+                    t.found(region, f.time_s)
                 else:
-                    t.next_detect = f.time_s + t.gap
-                    t.gap = min(t.gap * 2, settings.video_detect_s * MAX_BACKOFF)
+                    t.missed(f.time_s)
             if box is not None:
                 bb = _scale_box(box, sx, sy, info.width, info.height)
                 if bb[2] - bb[0] >= 1 and bb[3] - bb[1] >= 1:
