@@ -1,13 +1,17 @@
 """Configuration, in one place.
 
-Every field has a default, a description, and an environment variable ``MUIE_<NAME>``
-that overrides it. No other module reads the environment or holds a model path.
+Every field has a default, a description, a key of the same name in a TOML file
+(``MUIE_CONFIG``, else ``muie.toml`` in the working folder) and an environment variable
+``MUIE_<NAME>`` that overrides both; secrets come from the environment only. No other
+module reads the environment or holds a model path.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -193,18 +197,56 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
-        values: dict[str, object] = {}
+        """Defaults, then the configuration file (``MUIE_CONFIG``, else ``muie.toml`` in the
+        working folder, when there is one), then ``MUIE_<NAME>`` variables, then ``overrides``."""
+        values: dict[str, object] = dict(_config_file())
+        where = {name: str(_config_path()) for name in values}
         for name in cls.model_fields:
             raw = os.environ.get(ENV_PREFIX + name.upper())
             if raw is not None:
                 values[name] = raw
+                where[name] = ENV_PREFIX + name.upper()
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls(**values)
         except ValidationError as e:
             err = e.errors()[0]
             name = str(err["loc"][0]) if err["loc"] else "settings"
-            raise InputError(f"{ENV_PREFIX}{name.upper()}", err["msg"]) from None
+            raise InputError(where.get(name, f"{ENV_PREFIX}{name.upper()}"), err["msg"]) from None
+
+
+CONFIG_FILE = "muie.toml"
+SECRETS = ("llm_api_key", "serve_token")
+"""Read from the environment only, never from a file that may be shared or committed."""
+
+
+def _config_path() -> Path | None:
+    named = os.environ.get(ENV_PREFIX + "CONFIG")
+    if named:
+        return Path(named)
+    here = Path(CONFIG_FILE)
+    return here if here.is_file() else None
+
+
+def _config_file() -> dict[str, object]:
+    """The settings a TOML file gives (field names as keys); an unreadable file, an unknown
+    key or a secret in it is an ``InputError`` naming the file."""
+    path = _config_path()
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(str(path), f"cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(str(path), f"is not valid TOML ({e})") from None
+    unknown = sorted(k for k in data if k not in Settings.model_fields)
+    if unknown:
+        raise InputError(str(path), f"unknown setting(s): {', '.join(unknown)}")
+    secret = [k for k in data if k in SECRETS]
+    if secret:
+        raise InputError(str(path), f"{secret[0]} is read from the environment only ({ENV_PREFIX}{secret[0].upper()})")
+    return data
 
 
 @lru_cache(maxsize=1)
