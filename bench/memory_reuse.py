@@ -1,0 +1,131 @@
+"""What the store's tool results save: the second extraction of the same media.
+
+    .venv/bin/python bench/memory_reuse.py [--json OUT.json]
+
+For each case (a photo; a recording; photo, recording and caption together; each from
+``examples/media``), in one run on this machine:
+
+- **first**: the extraction with an empty store, the models already loaded (on other
+  media) so that only the work on these media is timed;
+- **again, same process**: the same media again, each file copied under another name
+  (the store keys media by content): every tool result comes from the store;
+- **again, new process**: a fresh interpreter with the same store; the extraction is
+  timed from the call (the imports and the agent's construction are reported apart),
+  so any model the kept results leave to load is counted in: the verifier still judges
+  image regions on the image itself, which loads the image models.
+
+Speed-up = first / again. Medians of ``--repeat`` rounds, each with a fresh store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.perf import in_fresh_process  # noqa: E402
+
+MEDIA = Path(__file__).resolve().parent.parent / "examples" / "media"
+CASES = {
+    "image": {"images": ["photo.png"]},
+    "audio": {"audio": ["speech.wav"]},
+    "image+audio+text": {"images": ["photo.png"], "audio": ["speech.wav"], "text": "caption.txt"},
+}
+
+
+def _request(case: dict, folder: Path):  # type: ignore[no-untyped-def]
+    from agent.api import make_request
+
+    text = (MEDIA / case["text"]).read_text() if "text" in case else None
+    return make_request(text, [str(folder / p) for p in case.get("images", [])],
+                        [str(folder / p) for p in case.get("audio", [])])
+
+
+def _copies(case: dict, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in case.get("images", []) + case.get("audio", []):
+        shutil.copy(MEDIA / p, folder / p)
+    return folder
+
+
+def _timed_in_new_process(data_dir: str, case_name: str, folder: str) -> tuple[float, float, int]:
+    """(seconds to import and build the agent, seconds of the extraction, tool calls kept)."""
+    t0 = time.perf_counter()
+    from agent.api import Agent
+    from agent.settings import Settings
+
+    agent = Agent(settings=Settings.from_env(data_dir=data_dir))
+    t1 = time.perf_counter()
+    (_,), run_id = agent.run_kept(_request(CASES[case_name], Path(folder)))
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, agent.store.run(run_id).cached_calls
+
+
+def measure(case_name: str, agent_factory, root: Path) -> dict:  # type: ignore[no-untyped-def]
+    case = CASES[case_name]
+    data = root / "data"
+    agent = agent_factory(str(data))
+    t0 = time.perf_counter()
+    (r1,), id1 = agent.run_kept(_request(case, MEDIA))
+    first = time.perf_counter() - t0
+    folder = _copies(case, root / "copy")
+    t0 = time.perf_counter()
+    (r2,), id2 = agent.run_kept(_request(case, folder))
+    again = time.perf_counter() - t0
+    run2 = agent.store.run(id2)
+    start, fresh, kept = in_fresh_process(_timed_in_new_process, str(data), case_name, str(folder))
+    return {"first_s": first, "again_s": again, "again_new_process_s": fresh, "new_process_start_s": start,
+            "tool_calls": run2.tool_calls, "kept": run2.cached_calls, "kept_new_process": kept}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args()
+    from agent.api import Agent
+    from agent.settings import Settings
+
+    agents: dict[str, Agent] = {}
+
+    def factory(data_dir: str) -> Agent:  # the models stay loaded across rounds; each round its own store
+        agent = Agent(settings=Settings.from_env(data_dir=data_dir))
+        if "warm" not in agents:  # load every model once, on other media, outside the clock
+            with tempfile.TemporaryDirectory() as tmp:
+                warm = Agent(settings=Settings.from_env(data_dir=tmp, tool_cache=False, store_runs=False))
+                from agent.api import make_request
+
+                warm.run(make_request("A dog in Paris.", [str(MEDIA / "photo.png")], [str(MEDIA / "speech.wav")]))
+            agents["warm"] = agent
+        return agent
+
+    rows = {}
+    for name in CASES:
+        rounds = []
+        for k in range(a.repeat):
+            with tempfile.TemporaryDirectory() as tmp:
+                rounds.append(measure(name, factory, Path(tmp)))
+        med = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+        med["speedup"] = med["first_s"] / med["again_s"]
+        med["speedup_new_process"] = med["first_s"] / med["again_new_process_s"]
+        rows[name] = med
+    print(f"{'case':18} {'first s':>8} {'again s':>8} {'speed-up':>9} {'new proc s':>11} {'speed-up':>9} "
+          f"{'(start s)':>10} {'kept/calls':>11}")
+    for name, m in rows.items():
+        print(f"{name:18} {m['first_s']:8.3f} {m['again_s']:8.3f} {m['speedup']:8.1f}x {m['again_new_process_s']:11.3f} "
+              f"{m['speedup_new_process']:8.1f}x {m['new_process_start_s']:10.2f} {int(m['kept']):>5}/{int(m['tool_calls'])}")
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""The tests keep muie's own files (the store, conversations, uploads) in a folder of
+their own, made fresh for each test session: nothing is read from or written to the
+user's data folder, and no result kept by an earlier session is reused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+_DATA = tempfile.mkdtemp(prefix="muie-tests-")
+os.environ["MUIE_DATA_DIR"] = _DATA
+os.environ.pop("MUIE_STORE_URL", None)
+
+
+def pytest_unconfigure(config) -> None:  # type: ignore[no-untyped-def]
+    shutil.rmtree(_DATA, ignore_errors=True)
