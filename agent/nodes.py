@@ -44,6 +44,8 @@ class Deps:
     tools: dict[str, Tool]
     settings: Settings
     batchers: dict[str, Batcher] = field(default_factory=dict)
+    cache: Any = None
+    """A ``memory.tool_cache.ToolCache``: tool results kept for the same media, tool and arguments."""
 
     def __post_init__(self) -> None:
         for name, tool in self.tools.items():
@@ -130,13 +132,19 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
     for i, c in enumerate(calls):
         groups.setdefault(c.tool, []).append(i)
 
-    def run_group(name: str, idx: list[int]) -> tuple[list, str | None, float]:  # type: ignore[type-arg]
+    def run_group(name: str, idx: list[int]) -> tuple[list, str | None, float, int]:  # type: ignore[type-arg]
         t0 = time.perf_counter()
+        items = [(calls[i].arguments, ctx) for i in idx]
+        kept = 0
         try:
-            results, error = deps.batchers[name]([(calls[i].arguments, ctx) for i in idx]), None
+            if deps.cache is not None:
+                results, kept = deps.cache.run(deps.tools[name], items, deps.batchers[name])
+            else:
+                results = deps.batchers[name](items)
+            error = None
         except Exception as e:  # a tool that fails is an observation, not a crash
             results, error = [None] * len(idx), f"{type(e).__name__}: {e}"
-        return results, error, time.perf_counter() - t0
+        return results, error, time.perf_counter() - t0, kept
 
     # different tools of one round run side by side (the models release the GIL: an OCR
     # process, ONNX sessions, spaCy), each tool's calls as one batch
@@ -150,16 +158,18 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
     model_s = time.perf_counter() - t_all
     steps = []
     for name, idx in groups.items():
-        results, error, dt = done[name]
+        results, error, dt, kept = done[name]
         for i, r in zip(idx, results):
             observations[i] = Observation(call_id=state.get("tool_calls", 0) + i, call=calls[i], result=r,
                                           error=error, seconds=dt / len(idx))
-        steps.append((name, idx, dt, error))
+        steps.append((name, idx, dt, error, kept))
     trace = []
-    for k, (name, idx, dt, error) in enumerate(steps):
-        trace.append(_step(state, "act", f"{name} x{len(idx)} in {dt * 1000:.1f} ms" + (f": {error}" if error else ""),
-                           k, tool=name, arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
-                           seconds=round(dt, 4)))
+    for k, (name, idx, dt, error, kept) in enumerate(steps):
+        summary = f"{name} x{len(idx)} in {dt * 1000:.1f} ms" + (f" ({kept} kept from before)" if kept else "")
+        extra = {"cached": kept} if kept else {}
+        trace.append(_step(state, "act", summary + (f": {error}" if error else ""), k, tool=name,
+                           arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
+                           seconds=round(dt, 4), **extra))
     observed = [o for o in observations if o is not None]
     request, chunks = _absorb_media_texts(state["request"], observed, deps.settings.chunk_chars)
     if request is not state["request"]:

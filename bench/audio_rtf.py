@@ -33,6 +33,7 @@ from agent.settings import Settings  # noqa: E402
 from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
 from tools import REGISTRY, ToolContext, audio_io, transcribe  # noqa: E402
 from tools import sounds, speech_segments  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 SENTENCES = (
     "Marie Curie met Albert Einstein in Brussels", "the weather was calm and the river was quiet",
@@ -105,6 +106,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--ten-minutes", action="store_true")
     args = ap.parse_args()
+    without_memory()
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
     print(f"cores: {len(os.sched_getaffinity(0))}")

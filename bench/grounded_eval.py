@@ -26,6 +26,7 @@ from agent.domain import Result  # noqa: E402
 from agent.scoring import evaluate, load_cases, render_text  # noqa: E402
 from agent.scoring.report import Report, Scores  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 SUPPORTED = {"text", "image", "audio", "video"}  # modalities the agent extracts from today
 
@@ -110,6 +111,7 @@ def main() -> int:
     ap.add_argument("--reasoner", default="embedded", choices=["embedded", "llm", "local"],
                     help="reasoner of the agent (llm: the endpoint MUIE_LLM_* names; see bench/llm_compare.py)")
     a = ap.parse_args()
+    without_memory()
     if a.per_kind < 1:
         ap.error("--per-kind must be at least 1")
     cases, schema = benchmark(a.out, a.seed, a.per_kind)

@@ -29,6 +29,7 @@ from agent.scoring import evaluate, load_cases  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from bench.grounded_eval import on_inputs  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 KINDS = ("image_paste", "image_ocr", "image_negative")
 
@@ -65,6 +66,7 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=6, help="text+image cases to run (round-robin over the kinds)")
     ap.add_argument("--local-llama", action="store_true", help="start llama.cpp's server with the small Qwen model")
     a = ap.parse_args()
+    without_memory()
     manifest = a.out / "MANIFEST.json"
     made = json.loads(manifest.read_text()) if manifest.exists() else {}
     if made.get("seed") != a.seed:

@@ -25,6 +25,7 @@ from agent.domain import Schema  # noqa: E402
 from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
 from tools import REGISTRY, ToolContext  # noqa: E402
 from tools.text_models import clear_caches  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
 REPEATS = 2
@@ -81,6 +82,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="sentences per dataset (default: all)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     a = ap.parse_args()
+    without_memory()
     agent = Agent()
     rows = [run_set(name, DATA / f, a.limit, agent) for name, f in SETS.items()]
     print(f"NER, zero-shot with each dataset's own types, through the agent (2 cores: {os.cpu_count()} CPUs seen)")

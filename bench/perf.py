@@ -74,6 +74,7 @@ from agent.domain import Region, Result, Schema, Segment  # noqa: E402
 from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
 from agent.scoring.metrics import normalise, segment_iou  # noqa: E402
 from agent.settings import Settings  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
 RTF_TARGET = 0.15  # the target for the whole agent on speech, with tiny.en on 2 cores
@@ -535,6 +536,7 @@ def main() -> int:
                     "and a 10-minute video")
     ap.add_argument("--video-seconds", type=float, default=60.0, help="length of the clip timed for the video row")
     a = ap.parse_args()
+    without_memory()
     if a.audio_seconds < 5 or min(a.audio_runs, a.cases, a.image_cases) < 1 or a.batch_cases < 0:
         ap.error("--audio-seconds must be at least 5, --audio-runs, --cases and --image-cases at least 1, "
                  "--batch-cases not negative")

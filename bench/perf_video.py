@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.perf import in_fresh_process, peak_rss_mb  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 W, H, FPS = 320, 240, 12.0
 CAPTION = "A cat walks past."
@@ -85,6 +86,7 @@ def main() -> int:
     ap.add_argument("--long-seconds", type=float, default=600.0)
     ap.add_argument("--out", type=Path, default=None, help="also write the rows as JSON here")
     a = ap.parse_args()
+    without_memory()
     rows = run(a.seconds, a.long_seconds)
     print_rows(rows)
     if a.out is not None:

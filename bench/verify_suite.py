@@ -32,6 +32,7 @@ from agent.settings import Settings  # noqa: E402
 from bench.grounded_eval import benchmark, predict  # noqa: E402
 from bench.perturb import FAILURES, PerturbedReasoner  # noqa: E402
 from reasoner.embedded import EmbeddedReasoner  # noqa: E402
+from bench import without_memory  # noqa: E402
 
 KINDS = ("image_paste", "image_ocr", "image_negative", "audio_speech", "audio_negative", "mixed")
 
@@ -137,6 +138,7 @@ def main() -> int:
     ap.add_argument("--per-kind", type=int, default=2, help="cases of each kind")
     ap.add_argument("--failures", default=",".join(("none",) + FAILURES), help="comma-separated, 'none' = no fault")
     a = ap.parse_args()
+    without_memory()
     failures = [f.strip() for f in a.failures.split(",") if f.strip()]
     unknown = [f for f in failures if f != "none" and f not in FAILURES]
     if unknown or a.per_kind < 1:
