@@ -21,14 +21,15 @@ What is wrong with an answer says what becomes of the case:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 from pydantic import BaseModel, Field
 
 from agent.datagen.answer import SECTIONS, Step, q, render_extraction
 from agent.datagen.cases import Job, asked, context, sources
-from agent.datagen.record import PLACEHOLDER, Record, Usage
+from agent.datagen.record import PLACEHOLDER, Record, Rejected, Usage
 from agent.datagen.template import compose, pick
 from agent.settings import Settings
 from prompts import load
@@ -49,14 +50,6 @@ class Wording(BaseModel):
     reasoning: str = Field(min_length=1, description="One sentence said before the answer.")
 
 
-class Rejected(Exception):
-    """The case gives no record; ``kind`` and ``reason`` go to the rejects file."""
-
-    def __init__(self, kind: str, reason: str, usage: Usage | None = None) -> None:
-        self.kind, self.reason, self.usage = kind, reason, usage
-        super().__init__(f"{kind}: {reason}")
-
-
 def transient(e: LLMError) -> bool:
     code = e.kind.removeprefix("HTTP ")
     return e.kind in TRANSIENT or (code.isdigit() and (int(code) >= 500 or int(code) in (408, 409)))
@@ -65,6 +58,11 @@ def transient(e: LLMError) -> bool:
 def _line(step: Step) -> str:
     who = f"{q(step.ref[0])} (trigger of {step.ref[1]})" if step.trigger else q(step.ref[0])
     return f"{who} in {step.input} ({step.call.tool.rsplit('.', 1)[0]})"
+
+
+@lru_cache(maxsize=8)
+def _template(text: str) -> Template:
+    return _ENV.from_string(text)
 
 
 def messages(job: Job, prompt: dict[str, Any]) -> list[dict[str, str]]:
@@ -77,7 +75,7 @@ def messages(job: Job, prompt: dict[str, Any]) -> list[dict[str, str]]:
             current = ln
         else:
             sections.setdefault(current, []).append(ln.removeprefix("- "))
-    user = _ENV.from_string(prompt["user"]).render(
+    user = _template(prompt["user"]).render(
         sources=sources(job.case.result), context=context(job), what=asked(job.schema),
         entities="; ".join(sections.get("Entities:", [])),
         relations="; ".join(x for x in sections.get("Relations:", []) if x != "(none)"),

@@ -105,5 +105,13 @@ class Reject(_Strict):
         return json.dumps(self.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
 
 
+class Rejected(Exception):
+    """The case gives no record; ``kind`` and ``reason`` go to the rejects file."""
+
+    def __init__(self, kind: str, reason: str, usage: Usage | None = None) -> None:
+        self.kind, self.reason, self.usage = kind, reason, usage
+        super().__init__(f"{kind}: {reason}")
+
+
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]

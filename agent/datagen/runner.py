@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from agent.datagen.cases import Job, problems
-from agent.datagen.llm import Rejected, transient
-from agent.datagen.record import Record, Reject
+from agent.datagen.llm import transient
+from agent.datagen.record import Record, Reject, Rejected
 from agent.datagen.store import Appender, read_lines, rejects_path, summary_path
 from agent.datagen.summary import Summary, ThisRun, summarize
 from agent.files import write_atomic

@@ -8,18 +8,23 @@ says), and the variants of a case pick different ones while there are phrasings 
 
 from __future__ import annotations
 
+from typing import Sequence, TypeVar
+
 from jinja2 import Environment, StrictUndefined
 
-from agent.datagen.answer import render_answer
+from agent.datagen.answer import render_answer, round_trip
 from agent.datagen.cases import Job, asked, context, media_paths, placeholders, sources
-from agent.datagen.record import Record, RecordMeta, Turn, Usage
+from agent.datagen.record import Record, RecordMeta, Rejected, Turn, Usage
 from prompts import load
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+T = TypeVar("T")
 
 
 def compose(job: Job, instruction: str, lead: str, model: str | None = None, usage: Usage | None = None) -> Record:
-    """The record of ``job``: placeholders, instruction and context; the lead, extraction and calls."""
+    """The record of ``job``: placeholders, instruction and context; the lead, extraction and calls.
+    A record whose answer would not read back into its gold (a type named with brackets, say)
+    is ``Rejected`` as a bad case, never written."""
     r = job.case.result
     view = job.gold
     human = placeholders(r) + instruction.strip() + "\n\n" + context(job)
@@ -28,10 +33,14 @@ def compose(job: Job, instruction: str, lead: str, model: str | None = None, usa
                       source=job.source, tasks=view.tasks(), modalities=modalities,  # type: ignore[arg-type]
                       modules=[s.call.tool for s in view.steps], model=model, usage=usage)
     paths = media_paths(r)
+    answer = render_answer(view, job.schema, lead)
+    bad = round_trip(answer, r)
+    if bad:
+        raise Rejected("bad case", "its answer does not read back into its gold: " + "; ".join(bad)[:500], usage)
     return Record(id=f"{job.case_id}#{job.variant}", input_image=paths["image"], input_audio=paths["audio"],
                   input_video=paths["video"], meta=meta,
                   conversations=[Turn(from_="human", value=human),
-                                 Turn(from_="gpt", value=render_answer(view, job.schema, lead))])
+                                 Turn(from_="gpt", value=answer)])
 
 
 def variables(job: Job) -> dict[str, object]:
@@ -40,7 +49,7 @@ def variables(job: Job) -> dict[str, object]:
             "grounded": len(job.gold.steps)}
 
 
-def pick(options: list[str], job: Job, salt: int = 0) -> str:
+def pick(options: Sequence[T], job: Job, salt: int = 0) -> T:
     """The option for this case and variant: the case's own start (by what it says, so that a
     case given twice gives the same record, a duplicate), the variant's step from it."""
     start = int(job.content[:8], 16)
@@ -54,10 +63,12 @@ class TemplateWriter:
     concurrent = False
 
     def __init__(self) -> None:
-        self.prompts = load("datagen_template.yaml")
+        prompts = load("datagen_template.yaml")
+        self.instructions = [_ENV.from_string(t) for t in prompts["instructions"]]
+        self.leads = [_ENV.from_string(t) for t in prompts["leads"]]
 
     def write(self, job: Job) -> Record:
         values = variables(job)
-        instruction = _ENV.from_string(pick(self.prompts["instructions"], job)).render(**values)
-        lead = _ENV.from_string(pick(self.prompts["leads"], job, salt=3)).render(**values)
+        instruction = pick(self.instructions, job).render(**values)
+        lead = pick(self.leads, job, salt=3).render(**values)
         return compose(job, instruction, lead)
