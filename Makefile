@@ -9,7 +9,7 @@ VENV := .venv
 PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
-APT_PACKAGES ?= espeak-ng ffmpeg tesseract-ocr tesseract-ocr-eng
+APT_PACKAGES ?= espeak-ng ffmpeg tesseract-ocr tesseract-ocr-eng postgresql chromium
 
 .PHONY: demo test bench setup system clean-venv
 
@@ -126,6 +126,8 @@ bench: setup
 	$(PY) bench/perf.py --out bench/results
 	$(PY) bench/grounded_eval.py --out bench/results/grounded
 	$(PY) bench/verify_suite.py --out bench/results/verify
+	$(PY) bench/batch_throughput.py --json bench/results/batch_throughput.json
+	$(PY) bench/memory_reuse.py --json bench/results/memory_reuse.json
 
 clean-venv:
 	rm -rf $(VENV)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from agent.batching import active_run
-from agent.domain import AudioInput, ImageInput, Result, Schema, VideoInput
+from agent.domain import AudioInput, ImageInput, Result, Schema, TraceStep, VideoInput
 from agent.errors import InputError
 from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
@@ -15,6 +17,7 @@ from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
 
+log = logging.getLogger("muie")
 
 
 def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
@@ -47,15 +50,59 @@ class Agent:
         self.graph = build_graph(self.deps)
         s = self.settings
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
+        self.store = None
+        if s.store_runs or s.tool_cache:
+            from memory.store import open_store
 
-    def run(self, request: Request) -> Result:
-        return self.run_many(request)[0]
+            self.store = open_store(s)
+        if self.store is not None and s.tool_cache and tools is None:  # tool results of the real tools only
+            from memory.tool_cache import ToolCache
 
-    def run_many(self, request: Request) -> list[Result]:
-        """Run the graph once; a batch request gives one result per document."""
+            self.deps.cache = ToolCache(self.store, s)
+
+    def run(self, request: Request, on_step: Callable[[TraceStep], None] | None = None) -> Result:
+        return self.run_many(request, on_step)[0]
+
+    def run_many(self, request: Request, on_step: Callable[[TraceStep], None] | None = None) -> list[Result]:
+        """Run the graph once; a batch request gives one result per document. ``on_step``,
+        when given, is handed each trace step as soon as its node has run."""
+        return self.run_kept(request, on_step)[0]
+
+    def run_kept(self, request: Request, on_step: Callable[[TraceStep], None] | None = None
+                 ) -> tuple[list[Result], str | None]:
+        """``run_many``, and the id of the run as the store keeps it (None: not kept; a batch
+        of documents is not kept)."""
+        t0 = time.perf_counter()
+        start = {"request": request, "trace": []}
+        config = {"recursion_limit": self.recursion_limit}
         with active_run():
-            state = self.graph.invoke({"request": request, "trace": []}, {"recursion_limit": self.recursion_limit})
-        return to_results(state)
+            if on_step is None:
+                state = self.graph.invoke(start, config)
+            else:
+                seen = 0
+                for state in self.graph.stream(start, config, stream_mode="values"):
+                    trace = state.get("trace", [])
+                    for step in trace[seen:]:
+                        on_step(step)
+                    seen = len(trace)
+        results = to_results(state)
+        run_id = None
+        if self.store is not None and self.settings.store_runs and not request.is_batch:
+            run_id = self._keep(state, results[0], time.perf_counter() - t0)
+        return results, run_id
+
+    def _keep(self, state: dict, result: Result, seconds: float) -> str | None:  # type: ignore[type-arg]
+        from sqlalchemy.exc import SQLAlchemyError
+
+        acts = [s for s in state.get("trace", []) if s.node == "act"]
+        cached = sum((s.model_extra or {}).get("cached", 0) for s in acts)
+        try:
+            return self.store.record_run(state["request"], result, self.deps.reasoner.name, seconds,
+                                         derived=state["request"].derived, tool_calls=state.get("tool_calls", 0),
+                                         cached_calls=cached)
+        except (SQLAlchemyError, OSError) as e:  # the result stands; only its keeping failed
+            log.warning("the run could not be kept in the store: %s", e)
+            return None
 
 
 @lru_cache(maxsize=4)

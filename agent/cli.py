@@ -76,6 +76,47 @@ def extract(
              len(result.events), time.perf_counter() - t0)
 
 
+@app.command("batch")
+def batch_cmd(
+    source: Path = typer.Argument(..., help="A JSONL manifest (one item a line) or a folder (each subfolder, and "
+                                            "each loose text or media file, one item)."),
+    out: Path = typer.Option(..., "--out", help="Folder of the results: <id>.result.json, failures.jsonl, "
+                                                 "summary.json."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (or Ray actors), each loading the models once."),
+    engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (default: start a local Ray)."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON for items without their own."),
+    entity_types: Optional[str] = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
+    relation_types: Optional[str] = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
+    event_types: Optional[str] = typer.Option(None, "--event-types",
+                                              help="Event types, comma-separated (E:role1/role2)."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", help="Any of ner,re,ee for items without their own."),
+    reasoner: str = typer.Option("embedded", "--reasoner", help="embedded, llm or local (as for extract)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Extract every item of a manifest or a folder; resumable (finished items are skipped), failures recorded
+    per item, a summary at the end. Exit 1 when an item failed."""
+    from rich.console import Console
+
+    from agent.bulk import BatchInterrupted, run_batch
+    from agent.inputs import read_schema_file, schema_from_lists
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="muie: %(message)s")
+    if schema is not None and (entity_types or relation_types or event_types):
+        raise InputError("--schema", "give a schema file or type lists, not both")
+    sch = read_schema_file(schema) if schema is not None else \
+        schema_from_lists(entity_types, relation_types, event_types)
+    try:
+        summary = run_batch(source, out, workers=workers, engine=engine, address=address,  # type: ignore[arg-type]
+                            schema=sch, tasks=tasks, reasoner=reasoner, console=Console(file=sys.stderr),
+                            progress=progress)
+    except KeyboardInterrupt:
+        raise BatchInterrupted(out) from None
+    summary.print(Console(file=sys.stdout))
+    if summary.failed:
+        raise MuieError(f"{summary.failed} of {summary.items} item(s) failed: see {out / 'failures.jsonl'}")
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of the result."""
@@ -107,6 +148,44 @@ def eval_cmd(
     sys.stdout.write(render_text(report, by_combination=by_combination))
 
 
+@app.command("datagen")
+def datagen_cmd(
+    annotated: Path = typer.Argument(..., help="Annotated cases: contract-format gold with media paths (a result "
+                                     "JSON, a JSONL of cases, a folder of *.json) or CoNLL/BIO."),
+    out: Path = typer.Argument(..., help="The records (.jsonl), appended to: a rerun goes on where the last stopped."),
+    mode: str = typer.Option("template", "--mode", help="template (offline, the phrasings of "
+                             "prompts/datagen_template.yaml) or llm (an OpenAI-compatible model words each record, "
+                             "checked against the gold; MUIE_LLM_*)."),
+    variants: Optional[int] = typer.Option(None, "--variants", help="Records per case, each worded differently "
+                                           "(default: MUIE_DATAGEN_VARIANTS)."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON (default: schema.json beside "
+                                          "the cases, else the types the gold uses)."),
+    media_root: Optional[Path] = typer.Option(None, "--media-root", help="Folder the cases' relative media paths "
+                                              "are under (default: the cases' folder)."),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Records made at once (default: "
+                                              "MUIE_DATAGEN_CONCURRENCY)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N cases."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Write instruction-tuning records (LLaVA-style conversations with REAMO meta-responses) from annotated cases."""
+    from agent.datagen import DatagenInterrupted, generate, render
+    from agent.settings import Settings
+
+    if concurrency is not None and concurrency < 1:
+        raise InputError("--concurrency", f"must be at least 1, not {concurrency}")
+    settings = Settings.from_env(datagen_concurrency=concurrency)
+    try:
+        summary = generate(annotated, out, mode=mode, variants=variants, schema=schema, media_root=media_root,
+                           limit=limit, settings=settings, progress=not quiet)
+    except KeyboardInterrupt:
+        raise DatagenInterrupted(out) from None
+    sys.stdout.write(render(summary))
+    failed = summary.this_run.failed
+    if failed:
+        kinds = ", ".join(f"{k} {v}" for k, v in failed.items())
+        raise MuieError(f"{sum(failed.values())} record(s) not made ({kinds}): run the same command again to go on")
+
+
 @app.command("serve")
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
@@ -119,6 +198,11 @@ def serve_cmd(
     from agent.settings import Settings
 
     run(host, port, Settings.from_env(serve_reasoner=reasoner))
+
+
+from agent.cli_memory import register as _register_memory  # noqa: E402
+
+_register_memory(app)
 
 
 def _check_writable(out: Path | None, render: Path | None) -> None:
@@ -135,11 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = argv if argv is not None else sys.argv[1:]
     if not args:
-        print("muie: missing command: extract, eval, schema or serve (see muie --help)", file=sys.stderr)
+        print("muie: missing command: extract, batch, eval, datagen, schema or serve (see muie --help)",
+              file=sys.stderr)
         return 2
     try:
-        command.main(args=args, prog_name="muie", standalone_mode=False)
-        return 0
+        rc = command.main(args=args, prog_name="muie", standalone_mode=False)
+        if rc == 130:  # Ctrl-C inside a command that Typer turned into its exit code
+            print("muie: interrupted", file=sys.stderr)
+        return rc if isinstance(rc, int) else 0  # an Exit(code) comes back as its code
     except InputError as e:
         print(f"muie: {e}", file=sys.stderr)
         return e.exit_code

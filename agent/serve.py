@@ -2,14 +2,18 @@
 
 ``create_app(settings)`` builds the app; ``run(host, port)`` serves it with uvicorn. The
 extraction itself runs in a worker thread (the agent is thread-safe), one request's media
-in a temporary folder removed when it is answered.
+in a temporary folder removed when it is answered. Beside the OpenAI-compatible routes:
+media kept by hash (``agent.serve_media``), extraction jobs watched live
+(``agent.serve_jobs``), questions (``agent.serve_ask``) and the web page at ``/``
+(``agent.serve_web``); see ``docs/http.md``.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,10 +32,14 @@ def _error(status: int, message: str, param: str | None = None, kind: str = "inv
 
 
 class _Guard:
-    """ASGI middleware: the bearer token, and the body size limit (read bounded, then replayed)."""
+    """ASGI middleware: the bearer token (not for the web page's own files), and the body
+    size limit (read bounded, then replayed)."""
 
     def __init__(self, app: Any, settings: Settings) -> None:
+        from agent.serve_web import OPEN_PATHS
+
         self.app = app
+        self.open_paths = OPEN_PATHS
         self.token = settings.serve_token.get_secret_value() if settings.serve_token else None
         self.limit = int(settings.serve_max_upload_mb * 1024 * 1024)
 
@@ -39,7 +47,7 @@ class _Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if self.token is not None:
+        if self.token is not None and not (scope["method"] == "GET" and scope["path"] in self.open_paths):
             given = headers.get("authorization", "")
             if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), self.token)):
                 response = _error(401, "missing or wrong bearer token (Authorization: Bearer <token>)", None,
@@ -79,10 +87,27 @@ class _Guard:
 
 def create_app(settings: Settings | None = None, agents: dict[str, Any] | None = None) -> Any:
     """The app. ``agents``: reasoner name -> a ready ``Agent`` (built on first use otherwise)."""
+    from agent.serve_ask import ask_router
+    from agent.serve_jobs import Jobs, jobs_router
+    from agent.serve_media import media_router
+    from agent.serve_web import web_router
+
     settings = settings or default_settings()
     service = Service(settings, agents)
-    app = FastAPI(title="muie", description="Grounded multimodal information extraction, OpenAI-compatible.")
+    jobs = Jobs(settings, service)
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        yield
+        jobs.close()
+
+    app = FastAPI(title="muie", lifespan=lifespan,
+                  description="Grounded multimodal information extraction: OpenAI-compatible endpoints, media "
+                              "uploads, extraction jobs watched live, questions, and a web page at /.")
     app.state.service = service
+    app.state.jobs = jobs
+    for router in (media_router(settings), jobs_router(jobs), ask_router(jobs), web_router()):
+        app.include_router(router)
 
     @app.exception_handler(HTTPProblem)
     async def _problem(_: Request, e: HTTPProblem) -> Any:

@@ -129,6 +129,27 @@ class Settings(BaseModel):
         50.0, ge=0, description="Longest wait for busy runs to join a batch (runs all parked go at once)."
     )
 
+    # batch (muie batch)
+    batch_threads: int = Field(
+        0, ge=0, description="Threads each batch worker's models may use; 0: the machine's cores shared among "
+        "the workers (2 workers on 2 cores: 1 each)."
+    )
+
+    # memory: the store of media, runs, results and tool results; conversations
+    data_dir: str | None = Field(
+        None, description="Folder of muie's own files (the store's SQLite file, conversations, uploaded media); "
+        "default: $XDG_DATA_HOME/muie, else ~/.local/share/muie."
+    )
+    store_url: str | None = Field(
+        None, description="SQLAlchemy URL of the store (e.g. postgresql+psycopg://user@host/db); default: "
+        "a SQLite file muie.db in data_dir."
+    )
+    tool_cache: bool = Field(
+        True, description="Reuse tool results kept in the store for the same media, tool, arguments and model "
+        "version; off: every tool runs again (results are still kept)."
+    )
+    store_runs: bool = Field(True, description="Keep each extraction (inputs, schema, result, timings) in the store.")
+
     # LLM reasoner: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, a hosted API)
     llm_base_url: str = Field(
         "http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint of the LLM reasoner (up to /v1)."
@@ -168,6 +189,16 @@ class Settings(BaseModel):
     local_device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where the local reasoner's model runs: auto is CUDA when there is a GPU."
     )
+    # data generation (muie datagen): instruction-tuning records from annotated cases
+    datagen_concurrency: int = Field(4, ge=1, description="Records made at once (llm mode: requests in flight).")
+    datagen_variants: int = Field(1, ge=1, description="Records made from each case, each worded differently.")
+    datagen_rate_limit_retries: int = Field(
+        3, ge=0, description="Times a case still rate limited after the client's own retries is tried again, every "
+        "worker pausing first (the pause doubling each time)."
+    )
+    datagen_backoff_s: float = Field(5.0, ge=0, description="First pause of every worker after such a rate limit.")
+    datagen_cost_per_1k_input: float = Field(0.0, ge=0, description="Price of 1000 prompt tokens, for the cost.")
+    datagen_cost_per_1k_output: float = Field(0.0, ge=0, description="Price of 1000 completion tokens.")
     # service (muie serve)
     serve_token: SecretStr | None = Field(
         None, description="Bearer token the server asks for: from the environment only (MUIE_SERVE_TOKEN)."
@@ -178,6 +209,16 @@ class Settings(BaseModel):
     )
     serve_reasoner: Literal["embedded", "llm", "local"] = Field(
         "embedded", description="Reasoner of the server's default model."
+    )
+    serve_max_seconds: float = Field(
+        1800.0, gt=0, description="Longest audio or video the server takes (seconds); a longer upload is refused."
+    )
+    serve_max_pixels: int = Field(
+        50_000_000, gt=0, description="Largest image or video frame the server takes (width x height pixels)."
+    )
+    serve_workers: int = Field(1, ge=1, description="Extraction jobs the server runs at once; the others wait.")
+    serve_max_jobs: int = Field(
+        256, ge=1, description="Jobs the server keeps in memory (the oldest finished go first; results stay on disk)."
     )
 
     @field_validator("video_tracker")
@@ -247,6 +288,17 @@ def _config_file() -> dict[str, object]:
     if secret:
         raise InputError(str(path), f"{secret[0]} is read from the environment only ({ENV_PREFIX}{secret[0].upper()})")
     return data
+
+
+def data_dir(settings: Settings) -> Path:
+    """Where muie keeps its own files, created on first use."""
+    if settings.data_dir:
+        root = Path(settings.data_dir).expanduser()
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".local" / "share") / "muie"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 @lru_cache(maxsize=1)
