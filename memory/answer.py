@@ -30,4 +30,6 @@ class Answer(BaseModel):
     source: Literal["memory", "extraction"] = Field(
         description="memory: answered from results already kept; extraction: media were extracted first.")
     run_id: str | None = Field(None, description="The stored run the answer comes from.")
+    answered_by: str = Field("embedded", description="embedded (a typed query over the results) or llm (the model "
+                             "answered from them and cited them); a failed LLM leaves the embedded answer, with why.")
     thread_id: str | None = None

@@ -91,9 +91,10 @@ def respond(state: Conversation, deps: Deps) -> dict[str, Any]:
         from memory.llm_answer import llm_reply
 
         reply, note = llm_reply(state["question"], mem, deps.settings, reply)
+    by = "embedded" if deps.reasoner == "embedded" else "llm" if note is None else f"embedded (the LLM failed: {note})"
     out = Answer(question=state["question"], answer=reply.answer, kind=q.kind, citations=reply.citations,
-                 source=state["source"], run_id=state["run_id"])  # type: ignore[arg-type]
-    return {"reply": out.model_dump(mode="json") | ({"note": note} if note else {}),
+                 source=state["source"], run_id=state["run_id"], answered_by=by)  # type: ignore[arg-type]
+    return {"reply": out.model_dump(mode="json"),
             "focus": reply.focus or state.get("focus"),
             "messages": [{"role": "assistant", "content": reply.answer, "run_id": state["run_id"]}]}
 

@@ -7,6 +7,7 @@ writer is waited for). A URL that cannot be opened is an ``InputError`` naming i
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from memory import tables  # noqa: F401  (registers the tables)
 
 STORE_FILE = "muie.db"
 BUSY_TIMEOUT_MS = 30_000
+CREATE_ATTEMPTS = 5
 
 
 def store_url(settings: Settings) -> str:
@@ -56,13 +58,24 @@ def engine_for(url: str) -> Engine:
         raise InputError(what, f"cannot be opened ({e})") from None
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        SQLModel.metadata.create_all(engine)
-    except OperationalError as e:
-        raise InputError(what, f"cannot be opened ({str(e.orig).strip() or e})") from None
-    except SQLAlchemyError as e:
-        raise InputError(what, f"cannot be used ({e})") from None
+    for attempt in range(CREATE_ATTEMPTS):
+        try:
+            SQLModel.metadata.create_all(engine)
+            break
+        except SQLAlchemyError as e:
+            if _raced(e) and attempt + 1 < CREATE_ATTEMPTS:
+                time.sleep(0.05 * (attempt + 1))  # another process made the tables meanwhile: look again
+                continue
+            if isinstance(e, OperationalError):
+                raise InputError(what, f"cannot be opened ({str(e.orig).strip() or e})") from None
+            raise InputError(what, f"cannot be used ({e})") from None
     return engine
+
+
+def _raced(e: SQLAlchemyError) -> bool:
+    """Whether creating the tables failed because another process created them first."""
+    text = str(getattr(e, "orig", e)).lower()
+    return "already exists" in text or "duplicate key" in text or "database is locked" in text
 
 
 def _safe(url: str) -> str:

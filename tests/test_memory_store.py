@@ -151,3 +151,16 @@ def _muie(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProc
     if check:
         assert r.returncode == 0, r.stderr
     return r
+
+
+def _open_and_count(data: str) -> int:
+    return Store(Settings(data_dir=data)).counts()["runs"]
+
+
+def test_processes_opening_a_new_store_at_once(tmp_path):
+    import multiprocessing
+
+    for k in range(3):  # batch workers start together on a data folder not used yet
+        folder = tmp_path / f"new{k}"
+        with multiprocessing.get_context("spawn").Pool(4) as pool:
+            assert pool.map(_open_and_count, [str(folder)] * 4) == [0, 0, 0, 0]

@@ -27,11 +27,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from agent.errors import InputError
+from memory.media import content_hash, hash_text
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"})
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".aac"})
@@ -238,40 +238,18 @@ def _folder_item(folder: Path) -> Item:
 # --------------------------------------------------------------------------- fingerprint
 
 
-def file_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (remembered per path, size and modification time); an
-    ``InputError`` naming it when it cannot be read."""
-    p = Path(path)
-    try:
-        st = p.stat()
-    except OSError as e:
-        raise InputError(str(path), f"cannot be read ({e.strerror or e})") from None
-    if not p.is_file():
-        raise InputError(str(path), "not a regular file")
-    return _hash_file(str(p.resolve()), st.st_size, st.st_mtime_ns)
-
-
-@lru_cache(maxsize=4096)
-def _hash_file(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def fingerprint(item: Item, schema: dict[str, Any] | None, tasks: str | list[str] | None, reasoner: str) -> str:
     """A hash of the item's inputs' contents, its schema (its own, else ``schema``), its tasks
     (its own, else ``tasks``) and the reasoner; an ``InputError`` when an input cannot be read."""
     own_schema: Any = item.schema
     if isinstance(own_schema, str):
-        own_schema = {"file": file_hash(own_schema)}
+        own_schema = {"file": content_hash(own_schema)}
     parts = {
-        "text": None if item.text is None else hashlib.sha256(item.text.encode("utf-8")).hexdigest(),
-        "text_file": None if item.text_file is None else file_hash(item.text_file),
-        "image": [file_hash(p) for p in item.image],
-        "audio": [file_hash(p) for p in item.audio],
-        "video": [file_hash(p) for p in item.video],
+        "text": None if item.text is None else hash_text(item.text),
+        "text_file": None if item.text_file is None else content_hash(item.text_file),
+        "image": [content_hash(p) for p in item.image],
+        "audio": [content_hash(p) for p in item.audio],
+        "video": [content_hash(p) for p in item.video],
         "schema": own_schema if own_schema is not None else schema,
         "tasks": _task_list(item.tasks if item.tasks is not None else tasks),
         "reasoner": reasoner,
