@@ -92,7 +92,8 @@ def _round(case_name: str, root: str) -> dict:
     case, root_p = CASES[case_name], Path(root)
     image, audio = _other_media(root_p)
     warm = Agent(settings=Settings.from_env(data_dir=str(root_p / "warm"), tool_cache=False, store_runs=False))
-    warm.run(make_request("A dog in Paris.", [str(image)], [str(audio)]))
+    for text, images, audio_ in ((None, [image], []), (None, [], [audio]), ("A dog in Paris.", [image], [audio])):
+        warm.run(make_request(text, [str(p) for p in images], [str(p) for p in audio_]))  # each kind of case
     agent = Agent(settings=Settings.from_env(data_dir=str(root_p / "data")))
     t0 = time.perf_counter()
     agent.run_kept(_request(case, MEDIA))
