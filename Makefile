@@ -115,6 +115,9 @@ demo: setup
 	  --audio examples/media/speech.wav --schema examples/media/schema.json \
 	  --out examples/output/media.result.json --render examples/output/media
 	@$(PY) examples/summarize.py examples/output/media.result.json
+	@for q in "where is the coffee cup?" "when is NASA mentioned?" "what is said about the space shuttle?"; do \
+	  echo "Q: $$q"; $(VENV)/bin/muie ask "$$q" examples/media/photo.png examples/media/speech.wav \
+	    examples/media/caption.txt --schema examples/media/schema.json | sed 's/^/A: /'; done
 	@echo "full results: examples/output/*.result.json; pictures: examples/output/text.html," \
 	  "examples/output/media/{text.html,image0.png,audio0.png}"
 

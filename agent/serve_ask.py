@@ -76,11 +76,8 @@ def ask_router(jobs: Jobs) -> APIRouter:
 
     @router.post("/ask", summary="Ask a question about a job's inputs or stored media; cited, grounded answer")
     async def ask(body: AskRequest) -> dict[str, Any]:
-        try:
-            from memory.conversation import ask as ask_memory
-        except ImportError:
-            raise HTTPProblem(501, "questions need memory.conversation, which this install lacks", None,
-                              "not_implemented") from None
+        from memory.conversation import ask as ask_memory
+
         kwargs, names = _case(body, jobs)
         thread = body.thread_id or uuid.uuid4().hex
 
