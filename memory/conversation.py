@@ -28,7 +28,7 @@ from agent.inputs import parse_schema
 from agent.settings import Settings, data_dir, default_settings
 from memory.answer import Answer
 from memory.media import content_hash, hash_text
-from memory.questions import Query, parse_question
+from memory.questions import SPEECH_KINDS, Query, parse_question
 from memory.recall import Memory, answer
 from memory.store import Store
 
@@ -61,25 +61,42 @@ def understand(state: Conversation, deps: Deps) -> dict[str, Any]:
 
 
 def recall(state: Conversation, deps: Deps) -> dict[str, Any]:
+    """The latest kept run over these inputs; for a question about what is said, a run over
+    the recordings alone serves too."""
     inputs = state["inputs"]
-    media = _media_ids(inputs)
-    text = inputs.get("text")
     schema = parse_schema(inputs["schema"]).model_dump() if inputs.get("schema") else None
-    run = deps.store.latest_run({k: content_hash(p) for k, p in media.items()},
-                                hash_text(text) if text is not None else None, schema)
-    return {"run_id": run.id if run else None, "source": "memory" if run else "extraction"}
+    for scope in _scopes(inputs, Query.model_validate(state["query"])):
+        media = _media_ids(scope)
+        text = scope.get("text")
+        run = deps.store.latest_run({k: content_hash(p) for k, p in media.items()},
+                                    hash_text(text) if text is not None else None, schema)
+        if run is not None:
+            return {"run_id": run.id, "source": "memory"}
+    return {"run_id": None, "source": "extraction"}
 
 
 def extract(state: Conversation, deps: Deps) -> dict[str, Any]:
+    """Extract what the question needs: the recordings alone for what is said in them,
+    else every input."""
     from agent.api import make_request
 
-    inputs = state["inputs"]
-    request = make_request(inputs.get("text"), inputs.get("images", []), inputs.get("audio", []),
-                           inputs.get("video", []), inputs.get("schema"))
+    scope = _scopes(state["inputs"], Query.model_validate(state["query"]))[-1]
+    request = make_request(scope.get("text"), scope.get("images", []), scope.get("audio", []),
+                           scope.get("video", []), state["inputs"].get("schema"))
     _, run_id = _agent(deps.reasoner, deps.settings).run_kept(request)
     if run_id is None:
         raise InputError("store", "the extraction could not be kept, so it cannot be asked about")
     return {"run_id": run_id, "source": "extraction"}
+
+
+def _scopes(inputs: dict[str, Any], q: Query) -> list[dict[str, Any]]:
+    """The inputs a question may be answered from, widest first: all of them, then, for a
+    question about what is said, the recordings and videos alone (when that is less)."""
+    spoken = {"text": None, "images": [], "audio": inputs.get("audio") or [], "video": inputs.get("video") or []}
+    if q.kind in SPEECH_KINDS and (spoken["audio"] or spoken["video"]) and (
+            inputs.get("images") or inputs.get("text") is not None):
+        return [inputs, spoken]
+    return [inputs]
 
 
 def respond(state: Conversation, deps: Deps) -> dict[str, Any]:

@@ -140,3 +140,19 @@ def test_questions_are_read_into_typed_queries(question, kind, target, etype, ti
 def _muie(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(MUIE), *args], input=stdin, capture_output=True, text=True, timeout=600, cwd=ROOT,
                           env=dict(os.environ, MUIE_DATA_DIR=settings.data_dir))
+
+
+def test_a_question_about_what_is_said_extracts_only_the_recording(clip, tmp_path):
+    path, times, _, settings = clip
+    fresh = settings.model_copy(update={"data_dir": str(tmp_path / "data")})
+    photo = str(ROOT / "examples" / "media" / "photo.png")
+    a = ask("what is said about London?", images=[photo], audio=[str(path)], text="A photo.", settings=fresh)
+    assert a.source == "extraction" and "London" in a.answer
+    store = Store(fresh)
+    (run,) = store.runs()
+    assert [i["modality"] for i in run.inputs] == ["audio"]  # the tools it needs: no image tool ran
+    b = ask("where is the coffee cup?", images=[photo], audio=[str(path)], text="A photo.", settings=fresh)
+    assert b.source == "extraction" and len(store.runs()) == 2  # a picture question needs the picture
+    c = ask("when is Tokyo said?", images=[photo], audio=[str(path)], text="A photo.", settings=fresh)
+    assert c.source == "memory" and c.run_id == b.run_id  # the widest kept run answers it now
+    assert abs(c.citations[0].grounding.start_s - times["Tokyo"][0]) <= 0.35
