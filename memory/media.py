@@ -36,7 +36,9 @@ def hash_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@lru_cache(maxsize=256)
 def hash_text(text: str) -> str:
+    """SHA-256 of a text (remembered: every tool call over a chunk of a long text asks again)."""
     return hash_bytes(text.encode("utf-8"))
 
 

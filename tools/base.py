@@ -68,3 +68,16 @@ def readable_inputs(media: dict[str, str], probe: Callable[[str], Any]) -> list[
             pass
     return found
 
+
+_THREAD_LIMIT: list[int] = []
+
+
+def limit_cpu_threads(n: int) -> None:
+    """Hold the model sessions this process creates from now on to ``n`` threads each (a
+    batch worker's share of the cores)."""
+    _THREAD_LIMIT[:] = [max(1, n)]
+
+
+def cpu_threads(default: int) -> int:
+    """Threads for a model session: the process's limit when one is set, else ``default``."""
+    return _THREAD_LIMIT[0] if _THREAD_LIMIT else default

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.base import cpu_threads
+
 VERSION = "0.1.0"
 MODEL_DIR = Path(sys.prefix) / "share" / "muie" / f"efficientnet-lite0-{VERSION}"
 ONNX_FILE = "efficientnet-lite0.onnx"
@@ -95,7 +97,7 @@ def _session_unlocked():
         except ImportError as e:
             raise RuntimeError(f"the EfficientNet-lite0 classifier is not installed ({e}): run make setup") from None
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = CPU_THREADS
+    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])

