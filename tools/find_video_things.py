@@ -3,26 +3,19 @@
 The first frame of each of the first ``shots`` shots is perceived by the image tools
 (``tools.proposals``); whole objects of enough quality that do not fill the frame are
 kept, one per place (overlapping ones give way to the best), at most ``max_things`` a
-frame. A thing is named by the detector's class, else by the narrowest group of words
-its best ImageNet class belongs to (``prompts/imagenet_groups.yaml``), else the class's
-own name; it is typed by the schema's entity type closest in meaning, if close enough.
+frame. Each is named and typed as ``tools.naming`` says (the detector's class or the
+plain word of its ImageNet class; the schema's closest type, if close enough).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-import prompts
 from agent.calls.find_video_things import FindVideoThings, FindVideoThingsArgs, FindVideoThingsResult, SeenThing
-from tools import classify
 from tools.base import Tool, ToolContext
 from tools.grounding import overlapping
-from tools.label_meaning import _spec
-from tools.meaning import type_similarity
+from tools.naming import name_of, types_of
 from tools.shots import ShotDetector
-from tools.text_models import embedder
 from tools.video_io import frames, probe, video_input
 
 LOOK_SIDE = 640
@@ -30,29 +23,6 @@ LOOK_SIDE = 640
 MAX_AREA = 0.6
 """A proposal covering more of the frame than this is the scene, not a thing."""
 WHOLE = ("component", "salient", "detector")
-
-
-@lru_cache(maxsize=1)
-def _groups() -> list[tuple[str, frozenset[int]]]:
-    out = []
-    for g in prompts.load("imagenet_groups.yaml"):
-        classes = {i for part in str(g["classes"]).split(",") for i in _spec(part.strip())}
-        out.append((str(g["words"][0]), frozenset(classes)))
-    return out
-
-
-def plain_name(class_index: int) -> str:
-    """The narrowest group's word for an ImageNet class, else its own name."""
-    fits = [(len(c), w) for w, c in _groups() if class_index in c]
-    return min(fits)[1] if fits else classify.classes()[class_index].name
-
-
-def name_of(p) -> tuple[str, str, float]:  # type: ignore[no-untyped-def]
-    """(plain name, the label it came from, its score) of a proposal."""
-    if p.detection is not None:
-        return p.detection.name, p.detection.name, float(p.detection.score)
-    (cls, score), = classify.top(p.probs, 1)
-    return plain_name(cls.index), cls.name, float(score)
 
 
 def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThingsResult:
@@ -84,16 +54,15 @@ def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThi
         if not kept:
             continue
         named = [name_of(p) for p in kept]
-        sims = type_similarity(embedder(ctx.settings.embedding_model).encode([n for n, _, _ in named]),
-                               args.entity_types, ctx.descriptions)
-        for p, (name, label, score), row in zip(kept, named, sims):
-            best = int(np.argmax(row))
-            if row[best] < args.threshold:
+        typed = types_of([n for n, _, _ in named], args.entity_types, ctx.descriptions,
+                         ctx.settings.embedding_model, args.threshold)
+        for p, (name, label, score), type_ in zip(kept, named, typed):
+            if type_ is None:
                 continue
             box = [round(float(v) * s, 2) for v in p.box]
             box = [min(max(box[0], 0), info.width), min(max(box[1], 0), info.height),
                    min(max(box[2], 0), info.width), min(max(box[3], 0), info.height)]
-            things.append(SeenThing(text=name, type=args.entity_types[best], label=label, frame=f.index,
+            things.append(SeenThing(text=name, type=type_, label=label, frame=f.index,
                                     time_s=f.time_s, bbox=box,
                                     score=round(float(np.clip(p.quality * min(1.0, score + 0.5), 0, 1)), 4)))
     return FindVideoThingsResult(input=args.input, frames=looked, things=things)

@@ -1,0 +1,56 @@
+"""Plain names and schema types for what a picture shows that nobody names.
+
+A whole object (a salient piece, a detection) is named by the detector's class, else by
+the narrowest group of words its best ImageNet class belongs to
+(``prompts/imagenet_groups.yaml``: "cat" for a tabby), else by the class's own name;
+it is typed by the schema's entity type closest in meaning to that name, when close
+enough. Used for images (``link_regions``) and videos (``find_video_things``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+import prompts
+from tools import classify
+from tools.label_meaning import _spec
+from tools.meaning import type_similarity
+from tools.text_models import embedder
+
+
+@lru_cache(maxsize=1)
+def _groups() -> list[tuple[str, frozenset[int]]]:
+    out = []
+    for g in prompts.load("imagenet_groups.yaml"):
+        classes = {i for part in str(g["classes"]).split(",") for i in _spec(part.strip())}
+        out.append((str(g["words"][0]), frozenset(classes)))
+    return out
+
+
+def plain_name(class_index: int) -> str:
+    """The narrowest group's word for an ImageNet class, else its own name."""
+    fits = [(len(c), w) for w, c in _groups() if class_index in c]
+    return min(fits)[1] if fits else classify.classes()[class_index].name
+
+
+def name_of(p) -> tuple[str, str, float]:  # type: ignore[no-untyped-def]
+    """(plain name, the label it came from, its score) of a proposal."""
+    if p.detection is not None:
+        return p.detection.name, p.detection.name, float(p.detection.score)
+    (cls, score), = classify.top(p.probs, 1)
+    return plain_name(cls.index), cls.name, float(score)
+
+
+def types_of(names: list[str], entity_types: list[str], descriptions: dict[str, str] | None,
+             embedding_model: str, threshold: float) -> list[str | None]:
+    """The schema type closest in meaning to each name; None where none reaches ``threshold``."""
+    if not names or not entity_types:
+        return [None] * len(names)
+    sims = type_similarity(embedder(embedding_model).encode(names), entity_types, descriptions)
+    out: list[str | None] = []
+    for row in sims:
+        best = int(np.argmax(row))
+        out.append(entity_types[best] if row[best] >= threshold else None)
+    return out
