@@ -203,6 +203,25 @@ def test_media_only_entities_are_scored_by_normalised_text():
 # --------------------------------------------------------------------------- image
 
 
+def test_a_thing_only_seen_is_found_by_its_place_and_named_by_ner():
+    gold = gold_result()
+    gold["entities"].append({"id": "E6", "text": "cameraman", "type": "person",
+                             "groundings": [region((200, 20, 240, 60))]})
+    pred = json.loads(json.dumps(gold))
+    ent(pred, "E6")["text"] = "person"  # the label's word, not the gold's
+    s = score(pred, gold).overall
+    assert (s.grounding.box.hits, s.grounding.box.n) == (4, 4) and s.grounding.over.over == 0
+    assert (s.ner.fp, s.ner.fn) == (1, 1)  # the name is still wrong
+    ent(pred, "E6")["type"] = "animal"  # another type: not the same thing
+    s = score(pred, gold).overall
+    assert (s.grounding.box.hits, s.grounding.over.over) == (3, 1)
+    ent(pred, "E6")["type"] = "person"
+    ent(pred, "E6")["groundings"] = [region((250, 180, 300, 230))]  # elsewhere: not the same thing
+    assert score(pred, gold).overall.grounding.box.hits == 3
+
+
+
+
 def test_a_box_shifted_by_half_its_width():
     pred = gold_result()
     r = ent(pred, "E3")["groundings"][0]

@@ -9,7 +9,12 @@ Alignment, per case, one-to-one, only between things of the same type:
    (``input``, ``start``, ``end``); among several candidates the Hungarian assignment
    maximises the number of shared spans;
 2. things left over align when their normalised texts are equal (ties broken by how
-   well their groundings overlap, again with one Hungarian assignment).
+   well their groundings overlap, again with one Hungarian assignment);
+3. for grounding scores only (``by_place``): things still left over that have no text
+   mention on either side (seen or heard only) align when their groundings overlap
+   (``grounding_affinity`` at least ``SAME_PLACE``). Such a thing is known by where it
+   is; the name given to it ("person" for a gold "cameraman") is judged by NER, and
+   relations and events keep the alignment of steps 1 and 2.
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ G = TypeVar("G")
 P = TypeVar("P")
 
 Span = tuple[str, int, int]
+
+SAME_PLACE = 0.5
+"""Least grounding overlap for two things without a text mention to be the same thing."""
 
 
 @dataclass
@@ -89,8 +97,9 @@ def grounding_affinity(gold: Thing, pred: Thing) -> float:
     return sum(max(grounding_similarity(g, p) for p in pred.groundings) for g in gold.groundings) / len(gold.groundings)
 
 
-def align(gold: Sequence[Thing], pred: Sequence[Thing]) -> dict[int, int]:
-    """Align predicted things to gold things: ``{pred index: gold index}``, one-to-one, same type only."""
+def align(gold: Sequence[Thing], pred: Sequence[Thing], by_place: bool = False) -> dict[int, int]:
+    """Align predicted things to gold things: ``{pred index: gold index}``, one-to-one, same type only;
+    with ``by_place``, things without a text mention also by where they are grounded (step 3)."""
     out: dict[int, int] = {}
 
     def assign(weight: Callable[[Thing, Thing], float]) -> None:
@@ -111,6 +120,14 @@ def align(gold: Sequence[Thing], pred: Sequence[Thing]) -> dict[int, int]:
             return 0.0
         return 1.0 + 0.5 * grounding_affinity(g, p)
 
+    def same_place(g: Thing, p: Thing) -> float:
+        if g.type != p.type or g.spans or p.spans:
+            return 0.0
+        a = grounding_affinity(g, p)
+        return a if a >= SAME_PLACE else 0.0
+
     assign(by_span)
     assign(by_text)
+    if by_place:
+        assign(same_place)
     return out

@@ -11,7 +11,9 @@ Per case, predicted entities and events are first aligned to gold ones (see
   ``(normalised trigger text, event type)`` for a trigger with no text mention;
 - EE argument: items ``(event, role, entity)`` where a predicted argument's event and
   entity must be aligned to the gold event (same type) and the gold entity;
-- grounding: see ``grounding.score_groundings`` (entities and event triggers).
+- grounding: see ``grounding.score_groundings`` (entities and event triggers); an
+  entity without a text mention is aligned for it by where it is grounded too (a thing
+  only seen, named otherwise: see ``matching.align``).
 
 Items are multisets: a key predicted twice where gold has it once is one tp and one fp.
 """
@@ -79,7 +81,7 @@ def score_case(gold: Result, pred: Result) -> Scores:
         ev = _pred_ref(p_evt, evt, v.id)
         p_arg.update((ev, v.type, a.role, _pred_ref(p_ent, ent, a.entity)) for a in v.arguments)
 
-    grounding = score_groundings(ge, pe, ent) + score_groundings(gv, pv, evt)
+    grounding = score_groundings(ge, pe, align(ge, pe, by_place=True)) + score_groundings(gv, pv, evt)
     return Scores(cases=1, ner=prf(_mention_items(ge), _mention_items(pe)), re=prf(g_rel, p_rel),
                   ee_trigger=prf(_mention_items(gv), _mention_items(pv)), ee_argument=prf(g_arg, p_arg),
                   grounding=grounding)
