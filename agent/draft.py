@@ -39,6 +39,13 @@ def _key(text: str) -> str:
     return text
 
 
+def seen_only(e: Entity, input_id: str) -> bool:
+    """Whether an entity was only seen in that image: no mention, and its groundings are
+    regions of that image alone (``link_regions``' unnamed things)."""
+    return (not e.mentions and bool(e.groundings)
+            and all(isinstance(g, Region) and g.input == input_id for g in e.groundings))
+
+
 class DraftBuilder:
     """Merges tool results into a copy of a draft, with its indexes built once.
 
@@ -58,6 +65,11 @@ class DraftBuilder:
     def _scope(self, e: Entity) -> str:
         return e.mentions[0].input if self.per_input and e.mentions else ""
 
+    def _new_id(self) -> str:
+        """An entity id no entity of the draft has had (entities may be taken away)."""
+        used = [int(e.id[1:]) for e in self.entities if e.id[:1] == "E" and e.id[1:].isdigit()]
+        return f"E{max(used, default=0) + 1}"
+
     def draft(self) -> Draft:
         return Draft(entities=self.entities, relations=self.relations, events=self.events)
 
@@ -72,7 +84,7 @@ class DraftBuilder:
                 found.mentions.append(mention)
                 found.score = max(found.score, c.score)
             else:
-                found = Entity(id=f"E{len(self.entities) + 1}", text=c.text, type=c.type, score=c.score,
+                found = Entity(id=self._new_id(), text=c.text, type=c.type, score=c.score,
                                mentions=[mention])
                 self.entities.append(found)
                 self._by_key[(here, _key(c.text), c.type)] = found
@@ -134,16 +146,40 @@ class DraftBuilder:
 
     def add_regions(self, input_id: str, links: list) -> None:  # type: ignore[type-arg]
         """Regions of an image linked to entities (``link_regions``): one region per entity
-        and image, the latest linking replacing an earlier one."""
+        and image, the latest linking replacing an earlier one. A name linked by its type
+        alone to a region the person tools see as a person takes the person type
+        (``seen_as``): "Grace Hopper" read as an organization, pictured as a person."""
         by_id = {e.id: e for e in self.entities}
         for link in links:
             e = by_id.get(link.id)
             if e is None:
                 continue
             label = link.region.labels[0].name if link.region.labels else None
+            if link.seen_as and link.seen_as != e.type:  # a name the text mistyped: the picture shows a person
+                self._by_key = {k: v for k, v in self._by_key.items() if v is not e}
+                e.type = link.seen_as
+                self._by_key[(self._scope(e), _key(e.text), e.type)] = e
             e.groundings = [g for g in e.groundings if not (isinstance(g, Region) and g.input == input_id)]
             e.groundings.append(Region(input=input_id, bbox=link.region.bbox, mask=link.region.mask,
                                        score=link.score, label=label))
+
+    def add_seen_regions(self, input_id: str, seen: list) -> None:  # type: ignore[type-arg]
+        """Things an image shows that nobody names (``link_regions``' ``seen``): an entity
+        each, with no mention and its region. A later linking of that image replaces the
+        earlier one's (it saw the same picture with more entities named)."""
+        stale = {e.id for e in self.entities if seen_only(e, input_id)}
+        if stale:
+            self.entities = [e for e in self.entities if e.id not in stale]
+            self._by_key = {k: e for k, e in self._by_key.items() if e.id not in stale}
+        for t in seen:
+            key = (input_id, _key(t.text), t.type)
+            if key in self._by_key:
+                continue
+            label = t.region.labels[0].name if t.region.labels else t.label
+            region = Region(input=input_id, bbox=t.region.bbox, mask=t.region.mask, score=t.score, label=label)
+            e = Entity(id=self._new_id(), text=t.text, type=t.type, score=t.score, groundings=[region])
+            self.entities.append(e)
+            self._by_key[key] = e
 
     def add_track(self, text: str, entity_type: str | None, track: Track) -> None:
         """A track of a video followed for the entity of that name (and type): one track
@@ -160,6 +196,6 @@ class DraftBuilder:
             if (("", _key(t.text), t.type)) in self._by_key:
                 continue
             seen = Track(input=input_id, score=t.score, frames=[TrackFrame(frame=t.frame, time_s=t.time_s, bbox=t.bbox)])
-            e = Entity(id=f"E{len(self.entities) + 1}", text=t.text, type=t.type, score=t.score, groundings=[seen])
+            e = Entity(id=self._new_id(), text=t.text, type=t.type, score=t.score, groundings=[seen])
             self.entities.append(e)
             self._by_key[("", _key(t.text), t.type)] = e

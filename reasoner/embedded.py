@@ -102,16 +102,25 @@ class EmbeddedReasoner:
     @staticmethod
     def _link_calls(view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
         """Link the entities to each image's regions, all at once (again when there are
-        more entities than last time); an entity read in that image is grounded by its words."""
+        more entities than last time); an entity read in that image is grounded by its words.
+        What the picture shows that no entity claims comes back named and typed (an entity
+        only seen), except where names were read (a sign is its words); such entities are
+        not targets of a later linking, which finds them again."""
         calls: list[dict] = []  # type: ignore[type-arg]
         for inp in view.request.inputs:
             if inp.modality != "image":
                 continue
             ocr = derived_id(inp.id, OCR)
+            read = [e for e in draft.entities if any(m.input == ocr for m in e.mentions)]
             targets = [{"id": e.id, "text": e.text, "type": e.type} for e in draft.entities
-                       if not any(m.input == ocr for m in e.mentions)]
-            if targets and f"link_regions.v1@{inp.id}#{len(targets)}" not in ran:
-                calls.append({"tool": "link_regions.v1", "arguments": {"input": inp.id, "targets": targets}})
+                       if e.mentions and e not in read]
+            types = view.request.schema_.entity_types
+            if (targets or types) and f"link_regions.v1@{inp.id}#{len(targets)}" not in ran:
+                words = next((d for d in view.request.derived if d.id == ocr), None)
+                claimed = [g.bbox for e in read for m in e.mentions if words is not None and m.input == ocr
+                           and isinstance(g := words.grounding(m.start, m.end, 1.0), Region)]
+                calls.append({"tool": "link_regions.v1", "arguments": {
+                    "input": inp.id, "targets": targets, "unnamed": types, "claimed": claimed}})
         return calls
 
     def _media_calls(self, view: View, draft: Draft, ran: set[str]) -> list[dict]:  # type: ignore[type-arg]
@@ -172,6 +181,7 @@ class EmbeddedReasoner:
                     for g in r.regions])
             elif isinstance(r, LinkRegionsResult):
                 b.add_regions(r.input, r.links)
+                b.add_seen_regions(r.input, r.seen)
             elif isinstance(r, FindVideoThingsResult):
                 b.add_seen(r.input, r.things)
             elif isinstance(r, TrackVideoResult) and r.frames and args.text:

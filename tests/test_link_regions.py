@@ -34,10 +34,13 @@ def scene(tmp_path_factory):
     return str(path), boxes
 
 
-def run(path: str, targets: list[tuple[str, str, str]], settings: Settings | None = None):
+TYPES = ["person", "organization", "location", "animal", "object", "vehicle", "plant"]
+
+
+def run(path: str, targets: list[tuple[str, str, str]], settings: Settings | None = None, **more):
     ctx = ToolContext(texts={}, settings=settings or Settings(), media={"image0": path})
     call = TOOL_CALL.validate_python({"tool": "link_regions.v1", "arguments": {
-        "input": "image0", "targets": [{"id": i, "text": t, "type": ty} for i, t, ty in targets]}})
+        "input": "image0", "targets": [{"id": i, "text": t, "type": ty} for i, t, ty in targets], **more}})
     TOOL.check(call.arguments, ctx)
     return TOOL.run_batch([(call.arguments, ctx)])[0]
 
@@ -104,3 +107,38 @@ def test_propose_regions_perceives_the_image_once_for_all_calls(scene):
     assert all(x.mask.size == [480, 640] and x.labels for x in r.regions)
     cat = max(r.regions, key=lambda x: box_iou(x.bbox, boxes["chelsea"]))
     assert box_iou(cat.bbox, boxes["chelsea"]) >= 0.5 and any("cat" in lb.name for lb in cat.labels)
+
+
+def test_what_no_entity_claims_comes_back_named_and_typed(scene):
+    path, boxes = scene
+    r = run(path, [("E1", "cat", "animal")], unnamed=TYPES)
+    (cat,) = r.links
+    assert box_iou(cat.region.bbox, boxes["chelsea"]) >= 0.5
+    horse = [t for t in r.seen if box_iou(t.region.bbox, boxes["horse"]) >= 0.5]
+    assert len(horse) == 1 and horse[0].type == "animal", [(t.text, t.type, t.label) for t in r.seen]
+    assert horse[0].region.mask.size == [480, 640] and 0 < horse[0].score <= 1
+    assert all(box_iou(t.region.bbox, boxes["chelsea"]) < 0.5 for t in r.seen)  # the cat is the entity's
+    assert all(box_iou(t.region.bbox, [0, 0, 640, 480]) < 0.6 for t in r.seen)  # the backdrop is no thing
+    # nothing named: both are seen; a region claimed by words read there is not
+    both = run(path, [], unnamed=TYPES)
+    assert {max(boxes, key=lambda n: box_iou(t.region.bbox, boxes[n])) for t in both.seen} >= {"chelsea", "horse"}
+    claimed = run(path, [], unnamed=TYPES, claimed=[boxes["horse"]])
+    assert all(box_iou(t.region.bbox, boxes["horse"]) < 0.5 for t in claimed.seen)
+    assert not run(path, [("E1", "cat", "animal")]).seen  # only when asked
+    with pytest.raises(ValueError, match="targets"):
+        LinkRegionsArgs(input="image0")
+
+
+def test_a_name_linked_to_a_person_takes_the_person_type(tmp_path):
+    rng = np.random.default_rng(5)
+    canvas = background(rng)
+    (_, rect, _), = paste_photos(rng, ["grace_hopper"], canvas)
+    path = tmp_path / "hopper.png"
+    save_png(canvas, path)
+    # the text read the name as an organization; linked at any score, the region is a person
+    r = run(str(path), [("E1", "Grace Hopper", "organization")], Settings(region_min_score=0.0), unnamed=TYPES)
+    (link,) = r.links
+    assert box_iou(link.region.bbox, [float(v) for v in rect]) >= 0.5
+    assert link.seen_as == "person"
+    (same,) = run(str(path), [("E1", "Grace Hopper", "person")], unnamed=TYPES).links
+    assert same.seen_as is None and box_iou(same.region.bbox, [float(v) for v in rect]) >= 0.5

@@ -186,6 +186,39 @@ def test_one_thing_found_in_several_modalities_is_one_entity():
     assert [(r.head, r.tail) for r in fixed.relations] == [("E1", "E2")]
 
 
+def test_one_name_with_two_types_takes_the_type_more_places_attest():
+    text = "Grace Hopper worked for the Navy."  # the text's reading: an organization
+    heard = Segment(input="audio0", start_s=0.0, end_s=0.8)
+    draft = Draft(entities=[entity("E1", "Grace Hopper", "organization", (0, 12)),
+                            entity("E2", "Navy", "organization", (28, 32)),
+                            Entity(id="E3", text="Grace Hopper", type="person", groundings=[heard, region(LEFT)])],
+                  relations=[Relation(id="R1", type="works_for", head="E1", tail="E2")])
+    found = entity_duplicates(draft, context(text, final=True))
+    assert [(f.fix.drop, f.fix.keep) for f in found] == [("E3", "E1")]
+    fixed = apply_fixes(draft, found)
+    hopper = fixed.entity("E1")
+    assert hopper.type == "person" and len(hopper.mentions) == 1 and len(hopper.groundings) == 2
+    assert fixed.entity("E2").type == "organization" and [r.head for r in fixed.relations] == ["E1"]
+
+
+def test_a_thing_only_seen_stands_on_its_own_score_and_goes_with_its_region():
+    from tools.boxes import mask_rle
+    import numpy as np
+
+    seen = Entity(id="E2", text="person", type="person", groundings=[Region(
+        input="image0", bbox=EMPTY_BOX, score=0.6, label="tripod")])  # named by labels the verifier's words miss
+    draft = Draft(entities=[entity("E1", "coffee cup", "object", (29, 39), region(COFFEE_BOX)), seen])
+    assert unsupported(draft, context()) == []
+    m = np.zeros((480, 640), bool)
+    m[300:304, 250:254] = True
+    speck = seen.model_copy(update={"groundings": [Region(input="image0", bbox=[250, 300, 254, 304],
+                                                          mask=mask_rle(m), score=0.9)]})
+    found = unsupported(Draft(entities=[draft.entities[0], speck]), context())
+    assert len(found) == 1 and found[0].replan is None  # nothing to find again: it was only this region
+    fixed = apply_fixes(Draft(entities=[draft.entities[0], speck]), found)
+    assert [e.id for e in fixed.entities] == ["E1"]
+
+
 def test_a_name_that_could_be_two_entities_is_flagged_not_merged():
     text = "Eileen Collins met Phil Collins."
     draft = Draft(entities=[entity("E1", "Eileen Collins", "person", (0, 14)),

@@ -9,6 +9,10 @@ it beats the current one by more than ``MARGIN`` the regions are moved to the en
 they show (two people swapped, a wrong meta-response that asked for the wrong target). When two entities fit both regions equally (two people known
 only as people), a word in the text beside a name ("Obama, left,") decides; without
 one, the pair is flagged as ambiguous.
+
+Things only seen (no mention: named by their labels, ``link_regions``' unnamed objects)
+are left out: they stand for regions no named entity claimed, and a label's plain word
+("person") would outscore every name on its own region.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 
 from agent.derived import OCR, derived_id
 from agent.domain import Entity, Region
-from agent.draft import Draft
+from agent.draft import Draft, seen_only
 from agent.findings import Finding, MoveGrounding
 from agent.verify.context import VerifyContext
 from agent.verify.evidence import said_in
@@ -54,7 +58,7 @@ def _regions(draft: Draft, vc: VerifyContext) -> dict[str, list[tuple[Entity, in
     out: dict[str, list[tuple[Entity, int, Region]]] = {}
     for e in draft.entities:
         for k, g in enumerate(e.groundings):
-            if isinstance(g, Region) and not (g.label and said_in(vc.evidence.read(g.input, g.bbox) or "", e.text)):
+            if isinstance(g, Region) and not seen_only(e, g.input) and not (g.label and said_in(vc.evidence.read(g.input, g.bbox) or "", e.text)):
                 out.setdefault(g.input, []).append((e, k, g))
     return out
 
@@ -66,7 +70,7 @@ def mismatched(draft: Draft, vc: VerifyContext) -> list[Finding]:
         # the entities with a region here, then those without one (a region may be theirs)
         rows = list({id(e): e for e, _, _ in items}.values())
         read = derived_id(image, OCR)
-        rows += [e for e in draft.entities if id(e) not in owners
+        rows += [e for e in draft.entities if id(e) not in owners and not seen_only(e, image)
                  and not any(isinstance(g, Region) and g.input == image for g in e.groundings)
                  and not (e.mentions and all(m.input == read for m in e.mentions))][:MAX_ROWS]
         if len(rows) < 2:

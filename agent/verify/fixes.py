@@ -36,6 +36,11 @@ def _unique_args(args: list[Argument]) -> list[Argument]:
     return out
 
 
+def _weight(e: Entity) -> int:
+    """How many places attest an entity: its mentions and its groundings."""
+    return len(e.mentions) + len(e.groundings)
+
+
 def apply_fixes(draft: Draft, findings: list[Finding]) -> Draft:
     fixes = [f.fix for f in findings if f.fix is not None]
     if not fixes:
@@ -71,6 +76,14 @@ def apply_fixes(draft: Draft, findings: list[Finding]) -> Draft:
             kept = [h for h in groundings(o) if not (isinstance(g, Region) and isinstance(h, Region) and h.input == g.input)]
             set_groundings(o, kept + [g])
 
+    # a thing only seen or heard (no mention) that lost its last grounding is found nowhere now
+    used = {x for r in d.relations for x in (r.head, r.tail)} | {a.entity for v in d.events for a in v.arguments}
+    lost = {i for i in removed if isinstance(owners[i], Entity) and not owners[i].mentions
+            and not owners[i].groundings and i not in used}
+    if lost:
+        d.entities = [e for e in d.entities if e.id not in lost]
+        owners = {k: o for k, o in owners.items() if k not in lost}
+
     # then merges: one id for each set of duplicates
     parent: dict[str, str] = {}
 
@@ -87,6 +100,8 @@ def apply_fixes(draft: Draft, findings: list[Finding]) -> Draft:
             continue
         parent[drop] = keep
         k, x = owners[keep], owners[drop]
+        if isinstance(k, Entity) and isinstance(x, Entity) and x.type != k.type and _weight(x) > _weight(k):
+            k.type = x.type  # one name, two types: the one more places attest
         set_groundings(k, add_groundings(groundings(k), groundings(x)))
         k.score = max(k.score, x.score)
         if isinstance(k, Entity) and isinstance(x, Entity):

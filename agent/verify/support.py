@@ -4,7 +4,8 @@
   and under ``MIN_MASK_PX``); or the image, looked at again there, shows nothing like
   the entity (support under ``region_min_score``) — then the reasoner is also asked to
   find the entity another way (``reground``); a region around words read in the image
-  stands when those words are the entity's name;
+  stands when those words are the entity's name; a thing only seen (no mention, named
+  by the region's own labels) is judged by its own score, the words being the labels';
 - a speech segment: the words transcribed in that span are not the entity's name;
 - a video track: its confidence is under ``MIN_TRACK_SCORE``; one that jumps between
   frames (drift) is flagged;
@@ -16,7 +17,7 @@ from __future__ import annotations
 from pycocotools import mask as mask_utils
 
 from agent.domain import Region, Segment, Track
-from agent.draft import Draft
+from agent.draft import Draft, seen_only
 from agent.findings import DropGrounding, Finding, Replan
 from agent.scoring.metrics import box_iou
 from agent.verify.context import VerifyContext
@@ -36,21 +37,21 @@ def _area(r: Region) -> tuple[int, int]:
     return int(mask_utils.area(rle)), r.mask.size[0] * r.mask.size[1]
 
 
-def _region(r: Region, text: str, type_: str, vc: VerifyContext) -> tuple[str, bool] | None:
+def _region(r: Region, text: str, type_: str, vc: VerifyContext, seen: bool = False) -> tuple[str, bool] | None:
     """(why it is unsupported, worth finding again), or None when it stands."""
     if r.mask is not None:
         px, total = _area(r)
         if px < MIN_MASK_PX and px < MIN_MASK_SHARE * total:
-            return f"its mask is {px} pixels", True
+            return f"its mask is {px} pixels", not seen
     read = vc.evidence.read(r.input, r.bbox)
     if read and said_in(read, text):
         return None
-    support = vc.evidence.region_support(r.input, r.bbox, text, type_)
+    support = None if seen else vc.evidence.region_support(r.input, r.bbox, text, type_)
     if support is None:  # judged by the model that chose it: its own score
         support = r.score
     if support < vc.settings.region_min_score:
         return (f"the image shows nothing like {text!r} ({type_}) there: support {support:.2f} "
-                f"< {vc.settings.region_min_score}"), True
+                f"< {vc.settings.region_min_score}"), not seen
     return None
 
 
@@ -79,7 +80,7 @@ def unsupported(draft: Draft, vc: VerifyContext) -> list[Finding]:
         for k, g in enumerate(e.groundings):
             why, again = None, False
             if isinstance(g, Region):
-                found = _region(g, e.text, e.type, vc)
+                found = _region(g, e.text, e.type, vc, seen=seen_only(e, g.input))
                 if found:
                     why, again = found
             elif isinstance(g, Segment) and g.label is None:
