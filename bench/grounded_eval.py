@@ -70,26 +70,58 @@ def on_inputs(r: Result, ids: dict[str, str]) -> Result:
     return r.model_copy(update={"entities": entities, "events": events})
 
 
-def audio_by_kind(report: Report, kinds: dict[str, str]) -> str:
-    """One line per case kind with audio: cases, NER P/R/F1, audio segment acc@0.5 and mIoU."""
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _summed_by_kind(report: Report, kinds: dict[str, str], modality: str) -> list[tuple[str, Scores]]:
+    """(case kind, summed scores) of the cases with that modality, by kind."""
     groups: dict[str, list[Scores]] = {}
     for c in report.cases:
-        if "audio" in c.combination.split("+"):
+        if modality in c.combination.split("+"):
             groups.setdefault(kinds.get(c.id, c.combination), []).append(c.scores)
-    head = (f"{'kind':16s} {'cases':>5s} {'NER P':>6s} {'NER R':>6s} {'NER F1':>6s} "
-            f"{'seg acc@0.5':>15s} {'seg mIoU':>8s}")
-    lines = ["audio, by case kind", "", head]
+    return [(k, reduce(lambda a, b: a + b, v, Scores())) for k, v in sorted(groups.items())]
 
-    def num(v: float | None) -> str:
-        return "-" if v is None else f"{v:.2f}"
 
-    for kind, scores in sorted(groups.items()):
-        s = reduce(lambda a, b: a + b, scores, Scores())
+def audio_by_kind(report: Report, kinds: dict[str, str]) -> str:
+    """One line per case kind with audio: cases, NER P/R/F1, audio segment acc@0.5 and mIoU."""
+    lines = ["audio, by case kind", "", f"{'kind':16s} {'cases':>5s} {'NER P':>6s} {'NER R':>6s} {'NER F1':>6s} "
+                                        f"{'seg acc@0.5':>15s} {'seg mIoU':>8s}"]
+    for kind, s in _summed_by_kind(report, kinds, "audio"):
         g = s.grounding
-        acc = f"{num(g.segment_acc.value)} ({g.segment_acc.hits}/{g.segment_acc.n})"
-        lines.append(f"{kind:16s} {s.cases:5d} {num(s.ner.precision):>6s} {num(s.ner.recall):>6s} "
-                     f"{num(s.ner.f1):>6s} {acc:>15s} {num(g.segment.value):>8s}")
+        acc = f"{_num(g.segment_acc.value)} ({g.segment_acc.hits}/{g.segment_acc.n})"
+        lines.append(f"{kind:16s} {s.cases:5d} {_num(s.ner.precision):>6s} {_num(s.ner.recall):>6s} "
+                     f"{_num(s.ner.f1):>6s} {acc:>15s} {_num(g.segment.value):>8s}")
     return "\n".join(lines) + "\n"
+
+
+def image_by_kind(report: Report, kinds: dict[str, str]) -> str:
+    """One line per case kind with an image: cases, NER F1, box acc@0.5, mask mIoU, over-grounding."""
+    lines = ["image, by case kind", "", f"{'kind':16s} {'cases':>5s} {'NER F1':>6s} {'box acc@0.5':>15s} "
+                                        f"{'mask mIoU':>9s} {'over-grounding':>14s}"]
+    for kind, s in _summed_by_kind(report, kinds, "image"):
+        g = s.grounding
+        acc = f"{_num(g.box.value)} ({g.box.hits}/{g.box.n})"
+        lines.append(f"{kind:16s} {s.cases:5d} {_num(s.ner.f1):>6s} {acc:>15s} {_num(g.mask.value):>9s} "
+                     f"{_num(g.over.rate):>14s}")
+    return "\n".join(lines) + "\n"
+
+
+def negatives_grounded(cases: list[dict], predicted: dict[str, dict]) -> tuple[int, int]:
+    """(grounded anyway, all): things a case's text names that its media do not show
+    (``negatives``), and how many of them the prediction grounds in that medium anyway
+    (the predicted entity sharing the gold's mention span)."""
+    hit = total = 0
+    for c in cases:
+        gold = {e["id"]: e for e in c.get("entities", [])}
+        for neg in c.get("negatives", []):
+            spans = {(m["input"], m["start"], m["end"]) for m in gold[neg["entity"]].get("mentions", [])}
+            total += 1
+            hit += any(g["input"] == neg["absent_from"]
+                       for e in predicted.get(c["id"], {}).get("entities", [])
+                       if spans & {(m["input"], m["start"], m["end"]) for m in e.get("mentions", [])}
+                       for g in e.get("groundings", []))
+    return hit, total
 
 
 def benchmark(folder: Path, seed: int, per_kind: int) -> tuple[list[dict], dict]:
@@ -110,11 +142,18 @@ def main() -> int:
     ap.add_argument("--per-kind", type=int, default=DEFAULT_PER_KIND, help="cases of each kind")
     ap.add_argument("--reasoner", default="embedded", choices=["embedded", "llm", "local"],
                     help="reasoner of the agent (llm: the endpoint MUIE_LLM_* names; see bench/llm_compare.py)")
+    ap.add_argument("--kinds", default="", help="comma-separated case kinds to run (default: all)")
     a = ap.parse_args()
     without_memory()
     if a.per_kind < 1:
         ap.error("--per-kind must be at least 1")
     cases, schema = benchmark(a.out, a.seed, a.per_kind)
+    if a.kinds:
+        wanted = {k.strip() for k in a.kinds.split(",") if k.strip()}
+        unknown = wanted - {c["kind"] for c in cases}
+        if unknown:
+            ap.error(f"--kinds: no cases of kind {', '.join(sorted(unknown))}")
+        cases = [c for c in cases if c["kind"] in wanted]
     t0 = time.perf_counter()
     lines = []
     agent = Agent(a.reasoner)
@@ -122,15 +161,22 @@ def main() -> int:
         r = predict(c, schema, a.out, agent)
         lines.append(json.dumps({"id": c["id"], **json.loads(r.to_json(indent=None))}))
     seconds = time.perf_counter() - t0
-    pred_path = a.out / "predictions.jsonl"
+    pred_path = a.out / ("predictions.jsonl" if not a.kinds else "predictions.subset.jsonl")
     pred_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = evaluate(load_cases(a.out / "cases.jsonl"), load_cases(pred_path))
+    ids = {c["id"] for c in cases}
+    gold = [g for g in load_cases(a.out / "cases.jsonl") if g.id in ids]
+    report = evaluate(gold, load_cases(pred_path))
     print(f"grounded benchmark: {len(cases)} cases (seed {a.seed}), reasoner {a.reasoner}, "
           f"{seconds / len(cases):.2f} s per case; "
           f"modalities extracted today: {', '.join(sorted(SUPPORTED))}")
     print(render_text(report, by_combination=True))
-    print(audio_by_kind(report, {c["id"]: c["kind"] for c in cases}))
-    (a.out / "report.json").write_text(report.model_dump_json(indent=2))
+    kinds = {c["id"]: c["kind"] for c in cases}
+    print(image_by_kind(report, kinds))
+    hit, total = negatives_grounded(cases, {json.loads(ln)["id"]: json.loads(ln) for ln in lines})
+    print(f"things a text names that its media do not show, grounded there anyway: {hit}/{total}\n")
+    print(audio_by_kind(report, kinds))
+    if not a.kinds:
+        (a.out / "report.json").write_text(report.model_dump_json(indent=2))
     return 0
 
 

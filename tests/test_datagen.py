@@ -78,7 +78,8 @@ def test_each_kind_of_grounding_gets_its_tool(bench: Path, tmp_path: Path) -> No
     assert sign.ref == ("Initech", "organization")
     assert sign.call.arguments.box == initech.groundings[0].bbox  # type: ignore[union-attr]
     # a caption naming what the picture does not show: no call for it
-    assert [s.ref[0] for s in by_case["image_negative-001"].steps] == ["coffee cup"]
+    refs = [s.ref[0] for s in by_case["image_negative-001"].steps]
+    assert "coffee cup" in refs and "Albert Einstein" not in refs
     assert by_case["image_negative-001"].entities[("Albert Einstein", "person")] == ("text",)
     # speech: segment_audio by the words said; event triggers too
     speech = by_case["audio_speech-001"]

@@ -191,10 +191,12 @@ def test_negatives_have_no_grounding_for_the_absent_thing(cases):
             assert ent["mentions"] and c["text"][ent["mentions"][0]["start"]:ent["mentions"][0]["end"]] == neg["text"]
             assert not [g for g in ent["groundings"] if g["input"] == neg["absent_from"]]
     neg = cases["image_negative-000"]
-    for p in neg["provenance"]:  # a pasted photo is gold only when the caption names it
-        assert p["in_gold"] == (p["entity"] is not None)
-        if p["in_gold"]:
-            assert any(e["id"] == p["entity"] and e["mentions"] for e in neg["entities"])
+    named = {e["text"] for e in neg["entities"] if e["mentions"]}
+    for p in neg["provenance"]:  # every pasted photo is shown: named, or only seen (a region, no mention)
+        assert p["in_gold"] and p["entity"] is not None
+        (ent,) = [e for e in neg["entities"] if e["id"] == p["entity"]]
+        assert [g["kind"] for g in ent["groundings"]] == ["region"]
+        assert bool(ent["mentions"]) == (ent["text"] in named)
 
 
 def test_mixed_is_one_entity_in_three_modalities(cases):

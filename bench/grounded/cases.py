@@ -172,11 +172,10 @@ def image_negative(rng: np.random.Generator, case_id: str, out: Path, index: int
         tpl = NEGATIVE_ALONE[int(rng.integers(len(NEGATIVE_ALONE)))].replace("%s", ON_THE_BEACH.get(absent.type, "lies"))
         sent = caption(tpl, {"0": absent, "beach": BEACH})
     gold, text = _captioned_image(case_id, out, canvas, sent)
-    in_gold = [with_pasted and i == 0 for i in range(len(items))]
-    for (n, _, m), g in zip(items, in_gold):
-        if g:
-            gold.ground(SOURCES[n].text, SOURCES[n].type, region(m))
-    seen = {SOURCES[n].text for (n, _, _), g in zip(items, in_gold) if g}
+    for n, _, m in items:  # every pasted photo is shown: the one named, and the others as seen only
+        gold.ground(SOURCES[n].text, SOURCES[n].type, region(m))
+    in_gold = [True] * len(items)
+    seen = {SOURCES[n].text for n, _, _ in items}
     negatives = [{"entity": gold.eid(w), "text": w, "absent_from": "image0"} for w, _ in sent.entities() if w not in seen]
     return finish(case_id, "image_negative", gold, text, provenance=pasted_provenance(items, gold, in_gold),
                   negatives=negatives)
