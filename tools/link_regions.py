@@ -171,6 +171,8 @@ def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings
             break
         if p.source not in WHOLE or p.quality < args.min_quality or p.area > MAX_AREA:
             continue
+        if p.detection is not None and p.detection.name == "face":  # part of a person, not a thing
+            continue
         if any(overlapping(p.mask, m) for m in taken + [k.mask for k in kept]):
             continue
         if np.count_nonzero(p.mask & claimed) >= CLAIMED * np.count_nonzero(p.mask):
