@@ -4,7 +4,7 @@ and a chart; for images, the time per tool; for audio, the real-time factor.
 
     .venv/bin/python bench/perf.py [--out bench/results] [--cases N] [--batch-cases N]
         [--image-cases 9] [--audio-seconds 60] [--audio-runs 3] [--whisper-model tiny.en]
-        [--ten-minutes]
+        [--ten-minutes] [--only text,image,audio,video]
 
 The overhead is read from each run's own trace: the time spent outside the tool calls
 (graph, validation, checks, merging) over the whole run, so both sides of the ratio come
@@ -535,32 +535,40 @@ def main() -> int:
     ap.add_argument("--ten-minutes", action="store_true", help="also the whole agent on a 10-minute recording "
                     "and a 10-minute video")
     ap.add_argument("--video-seconds", type=float, default=60.0, help="length of the clip timed for the video row")
+    ap.add_argument("--only", default="", help="comma-separated rows to run: text, image, audio, video (default: all)")
     a = ap.parse_args()
+    only = {r.strip() for r in a.only.split(",") if r.strip()} or {"text", "image", "audio", "video"}
+    if only - {"text", "image", "audio", "video"}:
+        ap.error(f"--only: no row {', '.join(sorted(only - {'text', 'image', 'audio', 'video'}))}")
     without_memory()
     if a.audio_seconds < 5 or min(a.audio_runs, a.cases, a.image_cases) < 1 or a.batch_cases < 0:
         ap.error("--audio-seconds must be at least 5, --audio-runs, --cases and --image-cases at least 1, "
                  "--batch-cases not negative")
     a.out.mkdir(parents=True, exist_ok=True)
-    rows = [text_row(a.cases, Agent(), a.batch_cases)]
+    rows = [text_row(a.cases, Agent(), a.batch_cases)] if "text" in only else []
     with tempfile.TemporaryDirectory() as d:
-        rows.append(in_fresh_process(image_row, image_cases(Path(d) / "images", a.image_cases),
-                                     warm_image_case(Path(d) / "warm")))
-        warm, _ = recording(Path(d), "warm", 8.0, seed=99)
-        path, said = recording(Path(d), "speech", a.audio_seconds, seed=0)
-        rows.append(in_fresh_process(audio_row, path, said, warm, a.audio_runs, a.whisper_model))
-        if a.ten_minutes:
-            path, said = recording(Path(d), "ten-minutes", 600.0, seed=1, flac=True)
-            rows.append(in_fresh_process(ten_minute_row, path, said, warm, a.whisper_model))
+        if "image" in only:
+            rows.append(in_fresh_process(image_row, image_cases(Path(d) / "images", a.image_cases),
+                                         warm_image_case(Path(d) / "warm")))
+        if "audio" in only:
+            warm, _ = recording(Path(d), "warm", 8.0, seed=99)
+            path, said = recording(Path(d), "speech", a.audio_seconds, seed=0)
+            rows.append(in_fresh_process(audio_row, path, said, warm, a.audio_runs, a.whisper_model))
+            if a.ten_minutes:
+                path, said = recording(Path(d), "ten-minutes", 600.0, seed=1, flac=True)
+                rows.append(in_fresh_process(ten_minute_row, path, said, warm, a.whisper_model))
     from bench.perf_video import print_rows, run as video_rows
 
-    videos = video_rows(a.video_seconds, 600.0 if a.ten_minutes else 0.0)
+    videos = video_rows(a.video_seconds, 600.0 if a.ten_minutes else 0.0) if "video" in only else []
     rows += videos
     print_table(rows)
     print()
-    print_rows(videos)
-    (a.out / "perf.json").write_text(json.dumps(rows, indent=2))
-    chart(rows, a.out / "perf.png")
-    print(f"\nwrote {a.out / 'perf.json'} and {a.out / 'perf.png'}")
+    if videos:
+        print_rows(videos)
+    name = "perf" if len(only) == 4 else "perf." + "-".join(sorted(only))
+    (a.out / f"{name}.json").write_text(json.dumps(rows, indent=2))
+    chart(rows, a.out / f"{name}.png")
+    print(f"\nwrote {a.out / (name + '.json')} and {a.out / (name + '.png')}")
     return 0
 
 
