@@ -1,0 +1,106 @@
+"""What a picture shows that no entity claims: whole objects, named and typed.
+
+Used by ``link_regions`` when asked for what nobody names. The whole objects (salient
+pieces, detections) of enough quality that cover at most ``MAX_AREA`` of the picture,
+that no linked region overlaps and that names read there do not cover (a sign is its
+words) are kept, best first, one per place. Each is named by the best detection it holds
+(people are found by the person tools, which know them better than the ImageNet
+classifier), else by its own labels (``tools.naming``), and typed by the schema's
+closest type; what no type fits is left out. A face is part of a person, never a thing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.calls.link_regions import LinkRegionsArgs, SeenRegion
+from agent.settings import Settings
+from tools.grounding import overlapping
+from tools.naming import name_of, types_of
+from tools.propose_regions import as_region
+from tools.proposals import Perception, Proposal
+
+WHOLE = ("component", "salient", "detector")
+MAX_AREA = 0.6
+"""An unnamed proposal covering more of the picture than this is the scene, not a thing."""
+HELD = 0.8
+"""Share of a detection's pixels inside an object for the object to hold it."""
+NAMES_IT = 0.3
+"""Least share of an object's pixels a detection it holds must cover to name it."""
+CLAIMED = 0.25
+"""Share of an object's pixels inside claimed boxes (words read there) that makes it theirs (a sign)."""
+PEOPLE = ("person",)
+PERSON_SCORE = 0.5
+"""Least detector score of a person for a name linked by its type alone to take the person type."""
+NAMING_SCORE = {"person": 0.35}
+"""Least score of a detection an object holds for it to name the object, by class: the
+person tools are trusted lower down than the COCO classes (a weak "laptop" found on a
+flower does not name it); a face never names a whole object (one is found on a cat)."""
+NAMING_DEFAULT = 0.5
+
+
+def _claimed_mask(perc: Perception, boxes: list[list[float]], size: tuple[int, int]) -> np.ndarray:
+    """The boxes (pixels of the original image of ``size``) as one mask at the perception size."""
+    h, w = perc.work_shape
+    out = np.zeros((h, w), bool)
+    sx, sy = w / size[0], h / size[1]
+    for x0, y0, x1, y1 in boxes:
+        out[int(np.floor(y0 * sy)):int(np.ceil(y1 * sy)), int(np.floor(x0 * sx)):int(np.ceil(x1 * sx))] = True
+    return out
+
+
+def _name(perc: Perception, p: Proposal) -> tuple[str, str, float]:
+    """(plain name, label, score) of an object: its best detection when it holds one that
+    covers enough of it, else its own labels."""
+    if p.detection is None:
+        n = max(1, np.count_nonzero(p.mask))
+        held = [q for q in perc.proposals if q.detection is not None and q.detection.name != "face"
+                and q.detection.score >= NAMING_SCORE.get(q.detection.name, NAMING_DEFAULT)
+                and np.count_nonzero(q.mask & p.mask) >= HELD * max(1, np.count_nonzero(q.mask))
+                and np.count_nonzero(q.mask) >= NAMES_IT * n]
+        if held:
+            p = max(held, key=lambda q: q.detection.score if q.detection else 0.0)
+    return name_of(p)
+
+
+def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings: Settings, descriptions: dict[str, str],
+            size: tuple[int, int]) -> list[SeenRegion]:
+    """The whole objects no link and no claimed box overlaps, named and typed, best first."""
+    taken = [perc.proposals[i].mask for i in linked]
+    claimed = _claimed_mask(perc, args.claimed, size)
+    kept: list[Proposal] = []
+    for p in sorted(perc.proposals, key=lambda q: -q.quality):
+        if len(kept) >= args.max_unnamed:
+            break
+        if p.source not in WHOLE or p.quality < args.min_quality or p.area > MAX_AREA:
+            continue
+        if p.detection is not None and p.detection.name == "face":  # part of a person, not a thing
+            continue
+        if any(overlapping(p.mask, m) for m in taken + [k.mask for k in kept]):
+            continue
+        if np.count_nonzero(p.mask & claimed) >= CLAIMED * np.count_nonzero(p.mask):
+            continue
+        kept.append(p)
+    named = [_name(perc, p) for p in kept]
+    typed = types_of([n for n, _, _ in named], args.unnamed, descriptions, settings.embedding_model,
+                     args.type_threshold)
+    out = []
+    for p, (name, label, score), type_ in zip(kept, named, typed):
+        if type_ is None:
+            continue
+        s = float(np.clip(p.quality * min(1.0, score + 0.5), 0, 1))
+        region = as_region(perc, p, s, size)
+        if region is not None:
+            out.append(SeenRegion(text=name, type=type_, label=label, region=region, score=region.score))
+    return out
+
+
+def person_type(perc: Perception, p: Proposal, target_type: str, args: LinkRegionsArgs, settings: Settings,
+                 descriptions: dict[str, str]) -> str | None:
+    """The schema type of a person, when a linked object is seen as one (it is, or holds, a
+    person detection of at least ``PERSON_SCORE``) and the target has another type."""
+    name, label, score = _name(perc, p)
+    if name != "person" or label not in PEOPLE or score < PERSON_SCORE or not args.unnamed:
+        return None
+    (type_,) = types_of([name], args.unnamed, descriptions, settings.embedding_model, args.type_threshold)
+    return type_ if type_ is not None and type_ != target_type else None
