@@ -142,3 +142,16 @@ def test_a_name_linked_to_a_person_takes_the_person_type(tmp_path):
     assert link.seen_as == "person"
     (same,) = run(str(path), [("E1", "Grace Hopper", "person")], unnamed=TYPES).links
     assert same.seen_as is None and box_iou(same.region.bbox, [float(v) for v in rect]) >= 0.5
+
+
+def test_a_named_thing_just_under_the_threshold_is_not_seen_as_another(scene):
+    path, boxes = scene
+    (horse,) = run(path, [("E1", "horse", "animal")], Settings(region_min_score=0.0)).links
+    assert box_iou(horse.region.bbox, boxes["horse"]) >= 0.5 and horse.score > 0.05
+    # the caption's horse scores under the threshold: the object is not given out as a "dog" seen there
+    strict = run(path, [("E1", "horse", "animal")], unnamed=TYPES, min_score=min(1.0, horse.score + 0.01))
+    assert not strict.links
+    assert all(box_iou(t.region.bbox, boxes["horse"]) < 0.5 for t in strict.seen), [(t.text, t.type) for t in strict.seen]
+    # a named thing nowhere near it (a giraffe) keeps nothing from being seen
+    other = run(path, [("E1", "giraffe", "animal")], unnamed=TYPES)
+    assert any(box_iou(t.region.bbox, boxes["horse"]) >= 0.5 for t in other.seen)

@@ -39,6 +39,9 @@ from tools.proposals import Perception, Proposal
 from tools.regions import mask_box
 from tools.text_models import embedder
 
+NEAR_MISS = 0.5
+"""Share of the link threshold at which a named entity left without a region keeps an
+object of its type from being given out as another thing seen."""
 SAME_OBJECT = 0.6
 """Mask IoU at which two proposals are the same object."""
 MAX_ROUNDS = 8
@@ -121,10 +124,13 @@ def imagebind_scores(perc: Perception, args: LinkRegionsArgs, settings: Settings
 
 
 def link(perc: Perception, args: LinkRegionsArgs, min_score: float, settings: Settings,
-         size: tuple[int, int], descriptions: dict[str, str] | None = None) -> tuple[list[RegionLink], list[int]]:
-    """The links, and the proposals linked."""
+         size: tuple[int, int], descriptions: dict[str, str] | None = None,
+         ) -> tuple[list[RegionLink], list[int], list[tuple[str, np.ndarray]]]:
+    """The links, the proposals linked, and (type, scores over the proposals) of each target
+    not linked whose words the labellers know (a name known only by its type says nothing
+    about which object it would be)."""
     if not perc.proposals or not args.targets:
-        return [], []
+        return [], [], []
     if settings.region_scorer == "imagebind":
         scores = imagebind_scores(perc, args, settings)
     else:
@@ -146,7 +152,9 @@ def link(perc: Perception, args: LinkRegionsArgs, min_score: float, settings: Se
             seen_as = person_type(perc, p, args.targets[t].type, args, settings, descriptions or {}) \
                 if t in by_type else None
             out.append(RegionLink(id=args.targets[t].id, region=region, score=region.score, seen_as=seen_as))
-    return out, [i for i, _ in found.values()]
+    unlinked = [(args.targets[t].type, scores[t]) for t in range(len(args.targets))
+                if t not in found and settings.region_scorer != "imagebind" and meanings[t].via == "text"]
+    return out, [i for i, _ in found.values()], unlinked
 
 
 class LinkRegionsTool(Tool[LinkRegionsArgs, LinkRegionsResult]):
@@ -166,8 +174,9 @@ class LinkRegionsTool(Tool[LinkRegionsArgs, LinkRegionsResult]):
             perc, info = perceive_input(ctx, args.input)
             min_score = ctx.settings.region_min_score if args.min_score is None else args.min_score
             size = (info.width, info.height)
-            links, linked = link(perc, args, min_score, ctx.settings, size, ctx.descriptions)
-            seen = unnamed(perc, args, linked, ctx.settings, ctx.descriptions, size) if args.unnamed else []
+            links, linked, unlinked = link(perc, args, min_score, ctx.settings, size, ctx.descriptions)
+            seen = unnamed(perc, args, linked, ctx.settings, ctx.descriptions, size, unlinked,
+                           NEAR_MISS * min_score) if args.unnamed else []
             out.append(LinkRegionsResult(input=args.input, width=info.width, height=info.height, links=links,
                                          seen=seen))
         return out

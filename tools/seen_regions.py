@@ -63,9 +63,24 @@ def _name(perc: Perception, p: Proposal) -> tuple[str, str, float]:
     return name_of(p)
 
 
+def _near_miss(perc: Perception, p: Proposal, type_: str, unlinked: list[tuple[str, np.ndarray]], floor: float) -> bool:
+    """Whether a named entity of that type that got no region scored at least ``floor`` on
+    this object (on it, or on a proposal overlapping it)."""
+    rows = [row for t, row in unlinked if t == type_]
+    if not rows:
+        return False
+    here = [j for j, q in enumerate(perc.proposals) if q is p or overlapping(p.mask, q.mask)]
+    return any(float(row[here].max()) >= floor for row in rows)
+
+
 def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings: Settings, descriptions: dict[str, str],
-            size: tuple[int, int]) -> list[SeenRegion]:
-    """The whole objects no link and no claimed box overlaps, named and typed, best first."""
+            size: tuple[int, int], unlinked: list[tuple[str, np.ndarray]] = (), floor: float = 1.0) -> list[SeenRegion]:
+    """The whole objects no link and no claimed box overlaps, named and typed, best first.
+
+    ``unlinked``: (type, scores over the proposals) of each named entity that got no
+    region. An object one of them of the same type nearly took (a score of at least
+    ``floor``) is not given out as another thing: the caption's "horse" under the link
+    threshold is not then a "dog" seen there."""
     taken = [perc.proposals[i].mask for i in linked]
     claimed = _claimed_mask(perc, args.claimed, size)
     kept: list[Proposal] = []
@@ -86,7 +101,7 @@ def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings
                      args.type_threshold)
     out = []
     for p, (name, label, score), type_ in zip(kept, named, typed):
-        if type_ is None:
+        if type_ is None or _near_miss(perc, p, type_, list(unlinked), floor):
             continue
         s = float(np.clip(p.quality * min(1.0, score + 0.5), 0, 1))
         region = as_region(perc, p, s, size)
