@@ -61,14 +61,25 @@ class DraftBuilder:
         self._at = {(m.input, m.start, m.end): e.id for e in self.entities for m in e.mentions}
         self._rel = {(r.type, r.head, r.tail): i for i, r in enumerate(self.relations)}
         self._trig = {(v.type, m.input, m.start, m.end) for v in self.events for m in v.trigger.mentions}
+        used = [int(e.id[1:]) for e in self.entities if e.id[:1] == "E" and e.id[1:].isdigit()]
+        self._last_id = max(used, default=0)
 
     def _scope(self, e: Entity) -> str:
         return e.mentions[0].input if self.per_input and e.mentions else ""
 
     def _new_id(self) -> str:
         """An entity id no entity of the draft has had (entities may be taken away)."""
-        used = [int(e.id[1:]) for e in self.entities if e.id[:1] == "E" and e.id[1:].isdigit()]
-        return f"E{max(used, default=0) + 1}"
+        self._last_id += 1
+        return f"E{self._last_id}"
+
+    def _add_unnamed(self, key: tuple[str, str, str], text: str, type_: str, score: float, grounding: Region | Track
+                     ) -> None:
+        """An entity nobody names (seen in an image or a video): no mention, one grounding."""
+        if key in self._by_key:
+            return
+        e = Entity(id=self._new_id(), text=text, type=type_, score=score, groundings=[grounding])
+        self.entities.append(e)
+        self._by_key[key] = e
 
     def draft(self) -> Draft:
         return Draft(entities=self.entities, relations=self.relations, events=self.events)
@@ -172,14 +183,9 @@ class DraftBuilder:
             self.entities = [e for e in self.entities if e.id not in stale]
             self._by_key = {k: e for k, e in self._by_key.items() if e.id not in stale}
         for t in seen:
-            key = (input_id, _key(t.text), t.type)
-            if key in self._by_key:
-                continue
             label = t.region.labels[0].name if t.region.labels else t.label
             region = Region(input=input_id, bbox=t.region.bbox, mask=t.region.mask, score=t.score, label=label)
-            e = Entity(id=self._new_id(), text=t.text, type=t.type, score=t.score, groundings=[region])
-            self.entities.append(e)
-            self._by_key[key] = e
+            self._add_unnamed((input_id, _key(t.text), t.type), t.text, t.type, t.score, region)
 
     def add_track(self, text: str, entity_type: str | None, track: Track) -> None:
         """A track of a video followed for the entity of that name (and type): one track
@@ -193,9 +199,5 @@ class DraftBuilder:
         """Things a video shows that nobody names (``find_video_things``): an entity each,
         with no mention and, until it is tracked, the box it was seen in as a one-frame track."""
         for t in things:
-            if (("", _key(t.text), t.type)) in self._by_key:
-                continue
             seen = Track(input=input_id, score=t.score, frames=[TrackFrame(frame=t.frame, time_s=t.time_s, bbox=t.bbox)])
-            e = Entity(id=self._new_id(), text=t.text, type=t.type, score=t.score, groundings=[seen])
-            self.entities.append(e)
-            self._by_key[("", _key(t.text), t.type)] = e
+            self._add_unnamed(("", _key(t.text), t.type), t.text, t.type, t.score, seen)

@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from functools import reduce
 from pathlib import Path
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent.api import Agent, extract  # noqa: E402
 from agent.domain import Result  # noqa: E402
 from agent.scoring import evaluate, load_cases, render_text  # noqa: E402
+from agent.scoring.metrics import Accuracy  # noqa: E402
 from agent.scoring.report import Report, Scores  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from bench import without_memory  # noqa: E402
@@ -74,36 +76,34 @@ def _num(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
-def _summed_by_kind(report: Report, kinds: dict[str, str], modality: str) -> list[tuple[str, Scores]]:
-    """(case kind, summed scores) of the cases with that modality, by kind."""
+Column = tuple[str, int, Callable[[Scores], str]]
+"""A by-kind table's column: header, width, and the cell of a kind's summed scores."""
+
+
+def _acc(a: Accuracy) -> str:
+    return f"{_num(a.value)} ({a.hits}/{a.n})"
+
+
+AUDIO_COLUMNS: list[Column] = [
+    ("NER P", 6, lambda s: _num(s.ner.precision)), ("NER R", 6, lambda s: _num(s.ner.recall)),
+    ("NER F1", 6, lambda s: _num(s.ner.f1)), ("seg acc@0.5", 15, lambda s: _acc(s.grounding.segment_acc)),
+    ("seg mIoU", 8, lambda s: _num(s.grounding.segment.value))]
+IMAGE_COLUMNS: list[Column] = [
+    ("NER F1", 6, lambda s: _num(s.ner.f1)), ("box acc@0.5", 15, lambda s: _acc(s.grounding.box)),
+    ("mask mIoU", 9, lambda s: _num(s.grounding.mask.value)), ("over-grounding", 14, lambda s: _num(s.grounding.over.rate))]
+
+
+def by_kind(report: Report, kinds: dict[str, str], modality: str, columns: list[Column]) -> str:
+    """One line per case kind with that modality: its cases, then the columns over their summed scores."""
     groups: dict[str, list[Scores]] = {}
     for c in report.cases:
         if modality in c.combination.split("+"):
             groups.setdefault(kinds.get(c.id, c.combination), []).append(c.scores)
-    return [(k, reduce(lambda a, b: a + b, v, Scores())) for k, v in sorted(groups.items())]
-
-
-def audio_by_kind(report: Report, kinds: dict[str, str]) -> str:
-    """One line per case kind with audio: cases, NER P/R/F1, audio segment acc@0.5 and mIoU."""
-    lines = ["audio, by case kind", "", f"{'kind':16s} {'cases':>5s} {'NER P':>6s} {'NER R':>6s} {'NER F1':>6s} "
-                                        f"{'seg acc@0.5':>15s} {'seg mIoU':>8s}"]
-    for kind, s in _summed_by_kind(report, kinds, "audio"):
-        g = s.grounding
-        acc = f"{_num(g.segment_acc.value)} ({g.segment_acc.hits}/{g.segment_acc.n})"
-        lines.append(f"{kind:16s} {s.cases:5d} {_num(s.ner.precision):>6s} {_num(s.ner.recall):>6s} "
-                     f"{_num(s.ner.f1):>6s} {acc:>15s} {_num(g.segment.value):>8s}")
-    return "\n".join(lines) + "\n"
-
-
-def image_by_kind(report: Report, kinds: dict[str, str]) -> str:
-    """One line per case kind with an image: cases, NER F1, box acc@0.5, mask mIoU, over-grounding."""
-    lines = ["image, by case kind", "", f"{'kind':16s} {'cases':>5s} {'NER F1':>6s} {'box acc@0.5':>15s} "
-                                        f"{'mask mIoU':>9s} {'over-grounding':>14s}"]
-    for kind, s in _summed_by_kind(report, kinds, "image"):
-        g = s.grounding
-        acc = f"{_num(g.box.value)} ({g.box.hits}/{g.box.n})"
-        lines.append(f"{kind:16s} {s.cases:5d} {_num(s.ner.f1):>6s} {acc:>15s} {_num(g.mask.value):>9s} "
-                     f"{_num(g.over.rate):>14s}")
+    lines = [f"{modality}, by case kind", "",
+             " ".join([f"{'kind':16s} {'cases':>5s}"] + [f"{h:>{w}s}" for h, w, _ in columns])]
+    for kind, scores in sorted(groups.items()):
+        s = reduce(lambda a, b: a + b, scores, Scores())
+        lines.append(" ".join([f"{kind:16s} {s.cases:5d}"] + [f"{cell(s):>{w}s}" for _, w, cell in columns]))
     return "\n".join(lines) + "\n"
 
 
@@ -171,10 +171,10 @@ def main() -> int:
           f"modalities extracted today: {', '.join(sorted(SUPPORTED))}")
     print(render_text(report, by_combination=True))
     kinds = {c["id"]: c["kind"] for c in cases}
-    print(image_by_kind(report, kinds))
+    print(by_kind(report, kinds, "image", IMAGE_COLUMNS))
     hit, total = negatives_grounded(cases, {json.loads(ln)["id"]: json.loads(ln) for ln in lines})
     print(f"things a text names that its media do not show, grounded there anyway: {hit}/{total}\n")
-    print(audio_by_kind(report, kinds))
+    print(by_kind(report, kinds, "audio", AUDIO_COLUMNS))
     if not a.kinds:
         (a.out / "report.json").write_text(report.model_dump_json(indent=2))
     return 0

@@ -112,8 +112,9 @@ class EmbeddedReasoner:
                 continue
             ocr = derived_id(inp.id, OCR)
             read = [e for e in draft.entities if any(m.input == ocr for m in e.mentions)]
+            read_ids = {e.id for e in read}
             targets = [{"id": e.id, "text": e.text, "type": e.type} for e in draft.entities
-                       if e.mentions and e not in read]
+                       if e.mentions and e.id not in read_ids]
             types = view.request.schema_.entity_types
             if (targets or types) and f"link_regions.v1@{inp.id}#{len(targets)}" not in ran:
                 words = next((d for d in view.request.derived if d.id == ocr), None)

@@ -9,20 +9,14 @@ plain word of its ImageNet class; the schema's closest type, if close enough).
 
 from __future__ import annotations
 
-import numpy as np
-
 from agent.calls.find_video_things import FindVideoThings, FindVideoThingsArgs, FindVideoThingsResult, SeenThing
 from tools.base import Tool, ToolContext
-from tools.grounding import overlapping
-from tools.naming import name_of, types_of
+from tools.naming import name_of, seen_score, types_of, whole_objects
 from tools.shots import ShotDetector
 from tools.video_io import frames, probe, video_input
 
 LOOK_SIDE = 640
 """Longest side of a frame given to the image tools."""
-MAX_AREA = 0.6
-"""A proposal covering more of the frame than this is the scene, not a thing."""
-WHOLE = ("component", "salient", "detector")
 
 
 def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThingsResult:
@@ -42,15 +36,7 @@ def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThi
         pic = f.picture(LOOK_SIDE)
         perc = perceive(pic, model=ctx.settings.salient_model)
         s = info.width / pic.shape[1]
-        kept = []
-        for p in sorted(perc.proposals, key=lambda q: -q.quality):
-            if p.source not in WHOLE or p.quality < args.min_quality or p.area > MAX_AREA:
-                continue
-            if any(overlapping(p.mask, k.mask) for k in kept):
-                continue
-            kept.append(p)
-            if len(kept) >= args.max_things:
-                break
+        kept = whole_objects(perc.proposals, args.min_quality, args.max_things)
         if not kept:
             continue
         named = [name_of(p) for p in kept]
@@ -64,7 +50,7 @@ def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThi
                    min(max(box[2], 0), info.width), min(max(box[3], 0), info.height)]
             things.append(SeenThing(text=name, type=type_, label=label, frame=f.index,
                                     time_s=f.time_s, bbox=box,
-                                    score=round(float(np.clip(p.quality * min(1.0, score + 0.5), 0, 1)), 4)))
+                                    score=round(seen_score(p.quality, score), 4)))
     return FindVideoThingsResult(input=args.input, frames=looked, things=things)
 
 

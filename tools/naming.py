@@ -1,6 +1,8 @@
 """Plain names and schema types for what a picture shows that nobody names.
 
-A whole object (a salient piece, a detection) is named by the detector's class, else by
+The things are the whole objects among an image's proposals (salient pieces,
+detections) of enough quality that do not fill the picture, best first, one per place
+(``whole_objects``). A whole object is named by the detector's class, else by
 the narrowest group of words its best ImageNet class belongs to
 (``prompts/imagenet_groups.yaml``: "cat" for a tabby), else by the class's own name;
 it is typed by the schema's entity type closest in meaning to that name, when close
@@ -9,15 +11,46 @@ enough. Used for images (``link_regions``) and videos (``find_video_things``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import numpy as np
 
 import prompts
 from tools import classify
+from tools.grounding import overlapping
 from tools.label_meaning import _spec
 from tools.meaning import type_similarity
+from tools.proposals import Proposal
 from tools.text_models import embedder
+
+WHOLE = ("component", "salient", "detector")
+"""Proposal sources that are whole objects."""
+MAX_AREA = 0.6
+"""A proposal covering more of the picture than this is the scene, not a thing."""
+
+
+def whole_objects(proposals: Sequence[Proposal], min_quality: float, limit: int, taken: Sequence[np.ndarray] = (),
+                  skip: Callable[[Proposal], bool] | None = None) -> list[Proposal]:
+    """At most ``limit`` whole objects of at least ``min_quality``, best first, none
+    overlapping another or a mask of ``taken``; ``skip`` rules out more."""
+    kept: list[Proposal] = []
+    for p in sorted(proposals, key=lambda q: -q.quality):
+        if len(kept) >= limit:
+            break
+        if p.source not in WHOLE or p.quality < min_quality or p.area > MAX_AREA:
+            continue
+        if skip is not None and skip(p):
+            continue
+        if any(overlapping(p.mask, m) for m in [*taken, *(k.mask for k in kept)]):
+            continue
+        kept.append(p)
+    return kept
+
+
+def seen_score(quality: float, label_score: float) -> float:
+    """Confidence in a thing seen: its proposal's quality, discounted when its label is weak."""
+    return float(np.clip(quality * min(1.0, label_score + 0.5), 0, 1))
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """What a picture shows that no entity claims: whole objects, named and typed.
 
 Used by ``link_regions`` when asked for what nobody names. The whole objects (salient
-pieces, detections) of enough quality that cover at most ``MAX_AREA`` of the picture,
+pieces, detections: ``tools.naming.whole_objects``) of enough quality that do not fill the picture,
 that no linked region overlaps and that names read there do not cover (a sign is its
 words) are kept, best first, one per place. Each is named by the best detection it holds
 (people are found by the person tools, which know them better than the ImageNet
@@ -11,18 +11,17 @@ closest type; what no type fits is left out. A face is part of a person, never a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from agent.calls.link_regions import LinkRegionsArgs, SeenRegion
 from agent.settings import Settings
 from tools.grounding import overlapping
-from tools.naming import name_of, types_of
+from tools.naming import name_of, seen_score, types_of, whole_objects
 from tools.propose_regions import as_region
 from tools.proposals import Perception, Proposal
 
-WHOLE = ("component", "salient", "detector")
-MAX_AREA = 0.6
-"""An unnamed proposal covering more of the picture than this is the scene, not a thing."""
 HELD = 0.8
 """Share of a detection's pixels inside an object for the object to hold it."""
 NAMES_IT = 0.3
@@ -63,7 +62,8 @@ def _name(perc: Perception, p: Proposal) -> tuple[str, str, float]:
     return name_of(p)
 
 
-def _near_miss(perc: Perception, p: Proposal, type_: str, unlinked: list[tuple[str, np.ndarray]], floor: float) -> bool:
+def _near_miss(perc: Perception, p: Proposal, type_: str, unlinked: Sequence[tuple[str, np.ndarray]],
+               floor: float) -> bool:
     """Whether a named entity of that type that got no region scored at least ``floor`` on
     this object (on it, or on a proposal overlapping it)."""
     rows = [row for t, row in unlinked if t == type_]
@@ -74,37 +74,30 @@ def _near_miss(perc: Perception, p: Proposal, type_: str, unlinked: list[tuple[s
 
 
 def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings: Settings, descriptions: dict[str, str],
-            size: tuple[int, int], unlinked: list[tuple[str, np.ndarray]] = (), floor: float = 1.0) -> list[SeenRegion]:
+            size: tuple[int, int], unlinked: Sequence[tuple[str, np.ndarray]] = (), floor: float = 1.0,
+            ) -> list[SeenRegion]:
     """The whole objects no link and no claimed box overlaps, named and typed, best first.
 
     ``unlinked``: (type, scores over the proposals) of each named entity that got no
     region. An object one of them of the same type nearly took (a score of at least
     ``floor``) is not given out as another thing: the caption's "horse" under the link
     threshold is not then a "dog" seen there."""
-    taken = [perc.proposals[i].mask for i in linked]
     claimed = _claimed_mask(perc, args.claimed, size)
-    kept: list[Proposal] = []
-    for p in sorted(perc.proposals, key=lambda q: -q.quality):
-        if len(kept) >= args.max_unnamed:
-            break
-        if p.source not in WHOLE or p.quality < args.min_quality or p.area > MAX_AREA:
-            continue
-        if p.detection is not None and p.detection.name == "face":  # part of a person, not a thing
-            continue
-        if any(overlapping(p.mask, m) for m in taken + [k.mask for k in kept]):
-            continue
-        if np.count_nonzero(p.mask & claimed) >= CLAIMED * np.count_nonzero(p.mask):
-            continue
-        kept.append(p)
+
+    def skip(p: Proposal) -> bool:  # a face is part of a person; words read there make a sign
+        return (p.detection is not None and p.detection.name == "face") or \
+            np.count_nonzero(p.mask & claimed) >= CLAIMED * np.count_nonzero(p.mask)
+
+    kept = whole_objects(perc.proposals, args.min_quality, args.max_unnamed,
+                         taken=[perc.proposals[i].mask for i in linked], skip=skip)
     named = [_name(perc, p) for p in kept]
     typed = types_of([n for n, _, _ in named], args.unnamed, descriptions, settings.embedding_model,
                      args.type_threshold)
     out = []
     for p, (name, label, score), type_ in zip(kept, named, typed):
-        if type_ is None or _near_miss(perc, p, type_, list(unlinked), floor):
+        if type_ is None or _near_miss(perc, p, type_, unlinked, floor):
             continue
-        s = float(np.clip(p.quality * min(1.0, score + 0.5), 0, 1))
-        region = as_region(perc, p, s, size)
+        region = as_region(perc, p, seen_score(p.quality, score), size)
         if region is not None:
             out.append(SeenRegion(text=name, type=type_, label=label, region=region, score=region.score))
     return out

@@ -58,7 +58,8 @@ def _regions(draft: Draft, vc: VerifyContext) -> dict[str, list[tuple[Entity, in
     out: dict[str, list[tuple[Entity, int, Region]]] = {}
     for e in draft.entities:
         for k, g in enumerate(e.groundings):
-            if isinstance(g, Region) and not seen_only(e, g.input) and not (g.label and said_in(vc.evidence.read(g.input, g.bbox) or "", e.text)):
+            if isinstance(g, Region) and not seen_only(e, g.input) \
+                    and not (g.label and said_in(vc.evidence.read(g.input, g.bbox) or "", e.text)):
                 out.setdefault(g.input, []).append((e, k, g))
     return out
 
