@@ -136,8 +136,10 @@ class EmbeddedReasoner:
             i in user and f"recognize_entities.v1@{i}:{s}:{e}" not in ran for i, s, e in view.chunks)
         hints = list(dict.fromkeys(e.text for e in draft.entities
                                    if any(m.input in user for m in e.mentions)))[:64]
-        sounds = sound_classes(view.request.schema_) if "ee" in view.request.tasks else {}
-        sights = visual_classes(view.request.schema_) if "ee" in view.request.tasks else {}
+        kinds = {i.modality for i in view.request.inputs}
+        events = "ee" in view.request.tasks
+        sounds = sound_classes(view.request.schema_) if events and kinds & {"audio", "video"} else {}
+        sights = visual_classes(view.request.schema_) if events and "image" in kinds else {}
         for inp in view.request.inputs:
             if inp.modality == "image":  # perceived first: its words, and what it shows
                 calls += [{"tool": tool, "arguments": {"input": inp.id}}
@@ -164,8 +166,7 @@ class EmbeddedReasoner:
         if not view.observations:
             return view.draft
         b = DraftBuilder(view.draft, per_input=view.request.is_batch)
-        sounds = sound_classes(view.request.schema_)
-        sights = visual_classes(view.request.schema_)
+        schema = view.request.schema_
         for obs in view.observations:
             r, args = obs.result, obs.call.arguments
             if isinstance(r, RecognizeEntitiesResult):
@@ -176,8 +177,8 @@ class EmbeddedReasoner:
                 b.add_events(args.input, r.events)
             elif isinstance(r, SegmentImageResult) and args.entity is not None:  # found again for one entity
                 b.add_regions(r.input, [RegionLink(id=args.entity, region=g, score=g.score) for g in r.regions[:1]])
-            elif isinstance(r, SegmentImageResult) and args.text in sights:  # a sight that is an event
-                b.add_evidence_events(r.input, [
+            elif isinstance(r, SegmentImageResult) and args.text in (sights := visual_classes(schema)):
+                b.add_evidence_events(r.input, [  # a sight that is an event
                     (sights[args.text], Region(input=r.input, bbox=g.bbox, mask=g.mask, score=g.score, label=args.text))
                     for g in r.regions])
             elif isinstance(r, LinkRegionsResult):
@@ -188,6 +189,7 @@ class EmbeddedReasoner:
             elif isinstance(r, TrackVideoResult) and r.frames and args.text:
                 b.add_track(args.text, args.entity_type, Track(input=r.input, score=r.score, frames=r.frames))
             elif isinstance(r, DetectSoundsResult):
+                sounds = sound_classes(schema)
                 b.add_evidence_events(r.input, [
                     (sounds[e.label], Segment(input=r.input, start_s=e.start_s, end_s=e.end_s, score=e.score,
                                               label=e.label))

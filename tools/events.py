@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 import prompts
 from agent.calls import (
@@ -31,6 +30,7 @@ from tools.meaning import describe, embed, type_similarity
 from tools.syntax import locate, trim
 from tools.text_checks import check_span
 from tools.text_models import lemmatize, parse_many
+from tools.assignment import max_assignment
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Span, Token
@@ -136,7 +136,7 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
         slot_vecs = embed([slot_text[s].format(verb=tok.text.lower()) for s, *_ in fillers])
         type_vecs = embed([describe(t, desc) for *_, t in fillers])
         score = SLOT_W * type_similarity(slot_vecs, roles, desc) + (1 - SLOT_W) * type_similarity(type_vecs, roles, desc)
-        rows, cols = linear_sum_assignment(-score)
+        rows, cols = max_assignment(score)
         out = []
         for r, c in zip(rows, cols):
             s = float(score[r, c])

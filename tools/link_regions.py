@@ -24,7 +24,6 @@ type alone (a name) to a region the person tools see as a person is told so
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from agent.calls.link_regions import LinkRegions, LinkRegionsArgs, LinkRegionsResult, RegionLink
 from agent.errors import CallError
@@ -38,6 +37,7 @@ from tools.propose_regions import as_region, perceive_input
 from tools.proposals import Perception, Proposal
 from tools.regions import mask_box
 from tools.text_models import embedder
+from tools.assignment import max_assignment
 
 NEAR_MISS = 0.5
 """Share of the link threshold at which a named entity left without a region keeps an
@@ -89,7 +89,7 @@ def assign(scores: np.ndarray, perc: Perception, groups: list[list[int]], min_sc
             best[:, g] = sub.max(axis=1)
         for t, g in banned:
             best[t, g] = 0.0
-        rows, cols = linear_sum_assignment(-best) if best.size else ([], [])
+        rows, cols = max_assignment(best) if best.size else ([], [])
         links = {int(t): (int(pick[t, g]), float(best[t, g])) for t, g in zip(rows, cols) if best[t, g] >= min_score}
         order = sorted(links, key=lambda t: -links[t][1])
         conflict = None

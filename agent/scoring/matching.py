@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from agent.domain import Entity, Event, Region, Segment, Track
 
 from .metrics import box_iou, normalise, segment_iou, track_j
+from tools.assignment import max_assignment
 
 G = TypeVar("G")
 P = TypeVar("P")
@@ -73,7 +73,7 @@ def hungarian(gold: Sequence[G], pred: Sequence[P], similarity: Callable[[G, P],
     if not gold or not pred:
         return []
     sim = np.array([[similarity(g, p) for p in pred] for g in gold], dtype=float)
-    rows, cols = linear_sum_assignment(-sim)
+    rows, cols = max_assignment(sim)
     return [(int(r), int(c), float(sim[r, c])) for r, c in zip(rows, cols)]
 
 

@@ -19,7 +19,6 @@ import unicodedata
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
 from pydantic import BaseModel, computed_field
 
 from agent.domain import RLE, Region, Segment, Track
@@ -149,6 +148,8 @@ def box_rle(bbox: list[float], size: list[int]) -> dict[str, Any]:
     arr = np.zeros((h, w), dtype=np.uint8, order="F")
     x0, y0, x1, y1 = (int(round(v)) for v in bbox)
     arr[max(y0, 0) : max(min(y1, h), 0), max(x0, 0) : max(min(x1, w), 0)] = 1
+    from pycocotools import mask as mask_utils
+
     enc: dict[str, Any] = mask_utils.encode(np.asfortranarray(arr))
     return enc
 
@@ -159,6 +160,8 @@ def rle_iou(a: RLE | dict[str, Any], b: RLE | dict[str, Any]) -> float:
     rb = b.model_dump() if isinstance(b, RLE) else b
     if list(ra["size"]) != list(rb["size"]):
         return 0.0
+    from pycocotools import mask as mask_utils
+
     if mask_utils.area(ra) == 0 and mask_utils.area(rb) == 0:
         return 0.0
     return float(mask_utils.iou([ra], [rb], [0])[0][0])

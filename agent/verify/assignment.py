@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from agent.derived import OCR, derived_id
 from agent.domain import Entity, Region
@@ -28,6 +27,7 @@ from agent.draft import Draft, seen_only
 from agent.findings import Finding, MoveGrounding
 from agent.verify.context import VerifyContext
 from agent.verify.evidence import said_in
+from tools.assignment import max_assignment
 
 MARGIN = 0.05
 MAX_ROWS = 32
@@ -80,7 +80,7 @@ def mismatched(draft: Draft, vc: VerifyContext) -> list[Finding]:
                       for e in rows])
         row_of = {id(e): k for k, e in enumerate(rows)}
         current = float(sum(s[row_of[id(e)], j] for j, (e, _, _) in enumerate(items)))
-        rr, cc = linear_sum_assignment(-s)
+        rr, cc = max_assignment(s)
         best = dict(zip(cc.tolist(), rr.tolist()))  # region -> row
         optimal = float(sum(s[i, j] for j, i in best.items()))
         if optimal > current + MARGIN:

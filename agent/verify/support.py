@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from pycocotools import mask as mask_utils
 
 from agent.domain import Region, Segment, Track
 from agent.draft import Draft, seen_only
@@ -34,6 +33,8 @@ def _area(r: Region) -> tuple[int, int]:
     """(mask pixels, image pixels)."""
     assert r.mask is not None
     rle = {"size": r.mask.size, "counts": r.mask.counts.encode()}
+    from pycocotools import mask as mask_utils
+
     return int(mask_utils.area(rle)), r.mask.size[0] * r.mask.size[1]
 
 
