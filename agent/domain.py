@@ -78,6 +78,8 @@ class ImageInput(_Model):
     path: str
     width: int = Field(gt=0)
     height: int = Field(gt=0)
+    damage: str | None = Field(None, description="What decoding found damaged in the file (a truncated or "
+                               "corrupt part); what decoded was used. Absent when the file decoded cleanly.")
 
 
 class AudioInput(_Model):
@@ -85,6 +87,8 @@ class AudioInput(_Model):
     modality: Literal["audio"] = "audio"
     path: str
     duration_s: float = Field(ge=0)
+    damage: str | None = Field(None, description="What decoding found damaged in the file (a truncated or "
+                               "corrupt part); what decoded was used. Absent when the file decoded cleanly.")
 
 
 class VideoInput(_Model):
@@ -96,6 +100,8 @@ class VideoInput(_Model):
     width: int = Field(gt=0)
     height: int = Field(gt=0)
     duration_s: float = Field(ge=0)
+    damage: str | None = Field(None, description="What decoding found damaged in the file (a truncated or "
+                               "corrupt part); what decoded was used. Absent when the file decoded cleanly.")
 
 
 Input = Annotated[Union[TextInput, ImageInput, AudioInput, VideoInput], Field(discriminator="modality")]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
+from tools import damage
 from tools.av_decode import Decoded, open_container, why
 from agent.files import input_file_key
 
@@ -131,6 +132,7 @@ def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
     container, stream = _open(path)
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SR)
     produced = 0
+    header_s = _wav_declared_s(path) or (_header_duration(container, stream) if _exact_header(stream) else None)
     decoded = Decoded(container, stream)
     try:
         for frame in decoded:
@@ -149,6 +151,50 @@ def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
         if decoded.error is not None:
             raise InputError(path, f"corrupt audio: nothing could be decoded ({why(decoded.error)})")
         raise InputError(path, "contains no audio samples (zero length)")
+    reason = decoded.damage("audio")
+    if header_s and produced / SR < header_s - 0.1:
+        cut = f"truncated: {produced / SR:.2f} s of the {header_s:.2f} s its header gives decoded"
+        reason = f"{cut}; {reason}" if reason else cut
+    if reason:
+        damage.note(file_key(path), reason)
+
+
+def _wav_declared_s(path: str) -> float | None:
+    """The seconds a WAV file's ``data`` chunk declares (FFmpeg reports what the file holds
+    instead, so a cut WAV would look whole); None for other files, or a size left open."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return None
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, rate, block = 12, 0, 0
+    while pos + 8 <= len(head):
+        tag, size = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if tag == b"fmt " and pos + 22 <= len(head):
+            rate = struct.unpack("<I", head[pos + 12:pos + 16])[0]
+            block = struct.unpack("<H", head[pos + 20:pos + 22])[0]
+        if tag == b"data":
+            open_size = size in (0, 0xFFFFFFFF, 0x7FFFF000) or not rate or not block
+            return None if open_size else size / block / rate
+        pos += 8 + size + (size & 1)
+    return None
+
+
+def _exact_header(stream) -> bool:
+    """Whether the header's duration is exact (PCM and FLAC count their samples; a
+    compressed stream's duration may be an estimate from its bit rate)."""
+    name = stream.codec_context.name or ""
+    return name.startswith("pcm_") or name == "flac"
+
+
+def damage_of(path: str | os.PathLike) -> str | None:
+    """The damage decoding met in this file (None: it decoded cleanly, or was not decoded
+    to its end yet)."""
+    return damage.of(file_key(os.fspath(path)))
 
 
 def load(path: str | os.PathLike, start_s: float | None = None, end_s: float | None = None) -> np.ndarray:

@@ -33,7 +33,8 @@ Size policy (memory stays bounded for any file):
 Bad files: missing, a directory, empty (0 bytes), not an image (a text file named
 ``.jpg``), no pixels (0x0), corrupt, truncated with nothing decodable, too large:
 each is ``InputError(path, reason)``. A truncated or damaged file whose start decodes is
-kept (Pillow's ``LOAD_TRUNCATED_IMAGES``: the missing part is grey or black).
+kept (Pillow's ``LOAD_TRUNCATED_IMAGES``: the missing part is grey or black), and what
+it lacks is noted (``damage_of``, ``tools.damage``).
 
 Also here: how a tool resolves its ``input`` against the run's media (``image_input``)
 and checks a box (``check_box``); both raise ``CallError``.
@@ -49,27 +50,37 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
 
 from agent.errors import CallError, InputError
+from tools import damage
 from tools.base import readable_inputs
 from agent.files import input_file_key
 
 if TYPE_CHECKING:  # pragma: no cover
+    from PIL import Image
+
     from tools.base import ToolContext
 
 MAX_PIXELS = 100_000_000
 """Most pixels decoded at full size (about 10000x10000); 400 MB as RGBA."""
 
-Image.MAX_IMAGE_PIXELS = None  # MAX_PIXELS above is the limit, applied to what is really decoded
 
 NOT_IMAGE = "not an image file (no image format recognised)"
 
-_ORIENT = {  # EXIF orientation -> the transpose that shows the image upright
-    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
+def _pil():  # type: ignore[no-untyped-def]
+    """``PIL.Image``, imported when an image is first read (importing muie's tools reads none)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # MAX_PIXELS above is the limit, applied to what is really decoded
+    return Image
+
+
+def _orient(value: int):  # type: ignore[no-untyped-def]
+    """The transpose that shows an image of EXIF orientation ``value`` upright (None: as stored)."""
+    t = _pil().Transpose
+    return {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE, 6: t.ROTATE_270,
+            7: t.TRANSVERSE, 8: t.ROTATE_90}.get(value)
+
 _WHITE = 255
 
 
@@ -99,6 +110,9 @@ def _why(e: BaseException) -> str:
 def _open(path: str) -> Image.Image:
     """The file opened (header read, nothing decoded), or an ``InputError`` saying why not."""
     file_key(path)
+    Image = _pil()
+    from PIL import UnidentifiedImageError
+
     try:
         im = Image.open(path)
     except UnidentifiedImageError:
@@ -143,10 +157,10 @@ def _orientation(im: Image.Image) -> int:
     """EXIF orientation (1-8) from the header; the base method, because PNG's own decodes
     the whole image to look for EXIF after the pixels."""
     try:
-        value = int(Image.Image.getexif(im).get(0x0112, 1))
+        value = int(_pil().Image.getexif(im).get(0x0112, 1))
     except Exception:  # damaged EXIF: shown as stored  # noqa: BLE001
         return 1
-    return value if value in _ORIENT else 1
+    return value if _orient(value) is not None else 1
 
 
 def _shown_size(im: Image.Image, orientation: int) -> tuple[int, int]:
@@ -219,6 +233,8 @@ def _decode(path: str, scale: float, lenient: bool) -> tuple[Image.Image, int, t
                                f"{MAX_PIXELS / 1e6:.0f} for {fmt}, which cannot be decoded at reduced size")
     try:
         if lenient:
+            from PIL import ImageFile
+
             with _LENIENT:
                 ImageFile.LOAD_TRUNCATED_IMAGES = True
                 try:
@@ -260,7 +276,28 @@ def _decode_checked(path: str, scale: float) -> tuple[Image.Image, int, tuple[in
     if _nearly_blank(im):
         im.close()
         raise InputError(path, f"truncated or corrupt image, nothing could be decoded ({first})")
+    damage.note(file_key(path), _missing(im, first))
     return im, orientation, size
+
+
+def _missing(im: Image.Image, why_first: str) -> str:
+    """What a damaged image lacks, in words: the share of rows at its bottom that did not
+    decode (filled with one colour), else that its data decoded with errors."""
+    try:
+        a = np.asarray(_normalise_mode(im).convert("L"))
+    except Exception:  # noqa: BLE001  (a mode that will not convert: load_rgb says so)
+        return f"damaged image data, decoded with errors ({why_first})"
+    blank = (a == a[-1, -1]).all(axis=1)
+    lost = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else len(blank)
+    if lost < 2:
+        return f"damaged image data, decoded with errors ({why_first})"
+    return (f"truncated: the bottom {100 * lost / len(blank):.0f}% of the picture did not decode "
+            f"({lost} of {len(blank)} rows, filled with one colour; {why_first})")
+
+
+def damage_of(path: str | os.PathLike) -> str | None:
+    """The damage decoding met in this file (None: it decoded cleanly, or was not decoded yet)."""
+    return damage.of(file_key(os.fspath(path)))
 
 
 def _nearly_blank(im: Image.Image) -> bool:
@@ -294,7 +331,7 @@ def _high_depth_to_l(im: Image.Image) -> Image.Image:
             out = a
         else:
             out = (a - lo) * (255.0 / max(1e-12, hi - lo))
-    return Image.fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
+    return _pil().fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
 
 
 def _normalise_mode(im: Image.Image) -> Image.Image:
@@ -325,7 +362,7 @@ def _normalise_mode(im: Image.Image) -> Image.Image:
 def _on_white(im: Image.Image) -> Image.Image:
     """L, LA, RGB or RGBA as RGB, transparency composited on white."""
     if im.mode in ("LA", "RGBA"):
-        base = Image.new("RGB", im.size, (_WHITE, _WHITE, _WHITE))
+        base = _pil().new("RGB", im.size, (_WHITE, _WHITE, _WHITE))
         base.paste(im.convert("RGBA"), mask=im.getchannel("A"))
         return base
     return im.convert("RGB") if im.mode != "RGB" else im
@@ -343,14 +380,14 @@ def load_rgb(path: str | os.PathLike, max_side: int | None = None) -> tuple[np.n
         try:
             im2 = _normalise_mode(im)
             if im2.size != size:
-                im2 = im2.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                im2 = im2.resize(size, _pil().Resampling.LANCZOS, reducing_gap=3.0)
             rgb = _on_white(im2)
         except MemoryError:
             raise InputError(path, "too large to decode in the memory there is") from None
         except Exception as e:  # noqa: BLE001  (a mode Pillow cannot convert: the file's, not ours)
             raise InputError(path, f"unsupported image ({im.mode}: {_why(e)})") from None
-        if orientation in _ORIENT:
-            rgb = rgb.transpose(_ORIENT[orientation])
+        if (turn := _orient(orientation)) is not None:
+            rgb = rgb.transpose(turn)
         return np.array(rgb, dtype=np.uint8), s
     finally:
         im.close()

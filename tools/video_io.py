@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Iterator
 import numpy as np
 
 from agent.errors import CallError, InputError
-from tools.av_decode import Decoded, open_container, why
+from tools import damage
+from tools.av_decode import Decoded, decoder_errors, open_container, why
 from tools.base import readable_inputs
 from agent.files import input_file_key
 
@@ -127,9 +128,15 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
         has_audio = bool(container.streams.audio)
         codec = stream.codec_context.name
-        n = int(stream.frames or 0)
-        if n <= 0:
-            n = _count_packets(container, stream)
+        header = int(stream.frames or 0)
+        n, cut = _count_packets(container, stream)
+        if header > 0 and (n >= header or not cut and n >= header - 1):
+            n = header  # the header's count stands unless the file holds fewer frames
+        elif header > 0:
+            damage.note(key, f"truncated: {n} of the {header} frames its header gives are in the file"
+                             + (f" ({cut})" if cut else ""))
+        elif cut:
+            damage.note(key, f"the file ends early after {n} frames ({cut})")
     finally:
         container.close()
     first = next(frames(path, max_side=64), None)  # the pictures decode, or this is bad input
@@ -145,17 +152,27 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return info
 
 
-def _count_packets(container, stream) -> int:
+def _count_packets(container, stream) -> tuple[int, str]:
+    """The stream's packets, read without decoding, and the demuxer's error when the file
+    ends in one (a cut or damaged container; empty when it ends cleanly)."""
     import av
 
     n = 0
-    try:
-        for packet in container.demux(stream):
-            if packet.size:
-                n += 1
-    except av.error.FFmpegError:
-        pass
-    return n
+    with decoder_errors() as logs:
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    n += 1
+        except av.error.FFmpegError as e:
+            return n, why(e)
+    said = [f"{name}: {message.strip()}" for level, name, message in logs if level <= av.logging.ERROR]
+    return n, said[0] if said else ""
+
+
+def damage_of(path: str | os.PathLike) -> str | None:
+    """The damage met in this file: a cut container (found by ``probe``) or packets that
+    failed to decode (found by ``frames``, once it has read the file to its end)."""
+    return damage.of(file_key(os.fspath(path)))
 
 
 def frames(path: str | os.PathLike, sample_fps: float | None = None, max_side: int | None = None,
@@ -194,6 +211,8 @@ def frames(path: str | os.PathLike, sample_fps: float | None = None, max_side: i
             yield Frame(k, round(t, 6), rgb, frame)
     finally:
         container.close()
+        if (reason := decoded.damage("video")) and index:  # what was met, however far the caller read
+            damage.note(file_key(path), reason)
     if produced == 0 and index == 0 and decoded.error is not None:
         raise InputError(path, f"corrupt video: no frame could be decoded ({why(decoded.error)})")
 
