@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from agent.batching import active_run
+from agent.damage import damage_warning
 from agent.domain import AudioInput, ImageInput, Result, Schema, TraceStep, VideoInput
 from agent.errors import InputError
-from agent.graph import build_graph
 from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
-from agent.nodes import Deps, to_results
 from agent.settings import Settings, default_settings
 from agent.state import Request
 from reasoner.base import Reasoner
 
+
 log = logging.getLogger("muie")
+MediaT = TypeVar("MediaT", ImageInput, AudioInput, VideoInput)
 
 
 def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
@@ -39,15 +41,22 @@ def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
 
 
 class Agent:
-    """A compiled graph with its reasoner, tools and settings; reusable and thread-safe."""
+    """A compiled graph with its reasoner, tools and settings; reusable and thread-safe.
+
+    The graph, the tools and their models are built on the first run that needs them: a
+    request the store has answered before (``memory.kept_runs``) is answered without them.
+    """
 
     def __init__(self, reasoner: str | Reasoner = "embedded", settings: Settings | None = None,
-                 tools: dict | None = None) -> None:
-        from tools import REGISTRY
-
+                 tools: dict | None = None) -> None:  # type: ignore[type-arg]
         self.settings = settings or default_settings()
-        self.deps = Deps(reasoner=_reasoner(reasoner, self.settings), tools=tools or REGISTRY, settings=self.settings)
-        self.graph = build_graph(self.deps)
+        self.reasoner = _reasoner(reasoner, self.settings)
+        self._tools = tools
+        self._reusable = isinstance(reasoner, str) and tools is None
+        """Kept runs answer again only the reasoners and tools muie knows by name: an object
+        given in their place may do anything under any name."""
+        self._graph: Any = None
+        self._build = threading.Lock()
         s = self.settings
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
         self.store = None
@@ -55,10 +64,26 @@ class Agent:
             from memory.store import open_store
 
             self.store = open_store(s)
-        if self.store is not None and s.tool_cache and tools is None:  # tool results of the real tools only
-            from memory.tool_cache import ToolCache
 
-            self.deps.cache = ToolCache(self.store, s)
+    @property
+    def graph(self) -> Any:
+        self._built()
+        return self._graph
+
+    def _built(self) -> None:
+        with self._build:
+            if self._graph is not None:
+                return
+            from agent.graph import build_graph
+            from agent.nodes import Deps
+            from tools import REGISTRY
+
+            deps = Deps(reasoner=self.reasoner, tools=self._tools or REGISTRY, settings=self.settings)
+            if self.store is not None and self.settings.tool_cache and self._tools is None:
+                from memory.tool_cache import ToolCache  # tool results of the real tools only
+
+                deps.cache = ToolCache(self.store, self.settings)
+            self._graph = build_graph(deps)
 
     def run(self, request: Request, on_step: Callable[[TraceStep], None] | None = None) -> Result:
         return self.run_many(request, on_step)[0]
@@ -71,8 +96,18 @@ class Agent:
     def run_kept(self, request: Request, on_step: Callable[[TraceStep], None] | None = None
                  ) -> tuple[list[Result], str | None]:
         """``run_many``, and the id of the run as the store keeps it (None: not kept; a batch
-        of documents is not kept)."""
+        of documents is not kept). A request the store answered before is answered again
+        with that run's result and id, its trace ending with a step that says so."""
         t0 = time.perf_counter()
+        fingerprint = self._fingerprint(request)
+        kept = self._kept(fingerprint, request)
+        if kept is not None:
+            if on_step is not None:
+                for step in kept[0].trace:
+                    on_step(step)
+            return [kept[0]], kept[1]
+        from agent.nodes import to_results
+
         start = {"request": request, "trace": []}
         config = {"recursion_limit": self.recursion_limit}
         with active_run():
@@ -88,18 +123,48 @@ class Agent:
         results = to_results(state)
         run_id = None
         if self.store is not None and self.settings.store_runs and not request.is_batch:
-            run_id = self._keep(state, results[0], time.perf_counter() - t0)
+            run_id = self._keep(state, results[0], time.perf_counter() - t0, fingerprint)
         return results, run_id
 
-    def _keep(self, state: dict, result: Result, seconds: float) -> str | None:  # type: ignore[type-arg]
+    def _fingerprint(self, request: Request) -> str | None:
+        if self.store is None or not (self._reusable and self.settings.reuse_runs and self.settings.store_runs) \
+                or request.is_batch:
+            return None
+        from memory.kept_runs import request_fingerprint
+
+        return request_fingerprint(request, self.reasoner.name, self.settings)
+
+    def _kept(self, fingerprint: str | None, request: Request) -> tuple[Result, str] | None:
+        """The result and id of the run kept under ``fingerprint``: its media inputs' paths
+        those of ``request`` (the same bytes may lie elsewhere now), its trace told where it came from."""
+        if fingerprint is None or self.store is None:
+            return None
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            found = self.store.kept_result(fingerprint)
+        except (SQLAlchemyError, OSError) as e:  # an unreadable store: run as if nothing were kept
+            log.warning("the store could not be read, running the request: %s", e)
+            return None
+        if found is None:
+            return None
+        result, run_id = found
+        paths = request.media
+        inputs = [i.model_copy(update={"path": paths[i.id]}) if i.id in paths else i for i in result.inputs]
+        step = TraceStep(step=len(result.trace), node="store", summary=f"the same request was answered by run "
+                         f"{run_id[:12]}: its result is returned, no tool ran", run=run_id)
+        return result.model_copy(update={"inputs": inputs, "trace": [*result.trace, step]}), run_id
+
+    def _keep(self, state: dict, result: Result, seconds: float,  # type: ignore[type-arg]
+              fingerprint: str | None) -> str | None:
         from sqlalchemy.exc import SQLAlchemyError
 
         acts = [s for s in state.get("trace", []) if s.node == "act"]
         cached = sum((s.model_extra or {}).get("cached", 0) for s in acts)
         try:
-            return self.store.record_run(state["request"], result, self.deps.reasoner.name, seconds,
+            return self.store.record_run(state["request"], result, self.reasoner.name, seconds,  # type: ignore[union-attr]
                                          derived=state["request"].derived, tool_calls=state.get("tool_calls", 0),
-                                         cached_calls=cached)
+                                         cached_calls=cached, fingerprint=fingerprint)
         except (SQLAlchemyError, OSError) as e:  # the result stands; only its keeping failed
             log.warning("the run could not be kept in the store: %s", e)
             return None
@@ -131,35 +196,52 @@ CHECK_SIDE = 1024
 
 
 def image_inputs(paths: Sequence[str]) -> list[ImageInput]:
-    """Each image file probed (an unreadable one is an ``InputError`` naming it), as ``image0``, ``image1``..."""
-    from tools.image_io import load_cached, probe
+    """Each image file probed and decoded (one from which nothing decodes is an
+    ``InputError`` naming it; a damaged one says so in ``damage``), as ``image0``, ``image1``..."""
+    from tools.image_io import damage_of, load_cached, probe
 
     out = []
     for k, p in enumerate(paths):
         info = probe(str(p))
         load_cached(str(p), CHECK_SIDE)  # decoded once now, so that a corrupt body is bad input too
-        out.append(ImageInput(id=f"image{k}", path=str(p), width=info.width, height=info.height))
+        out.append(_warn(ImageInput(id=f"image{k}", path=str(p), width=info.width, height=info.height,
+                                    damage=damage_of(str(p)))))
     return out
 
 
 def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:
-    """Each audio file probed (an unreadable one is an ``InputError`` naming it), as ``audio0``, ``audio1``..."""
-    from tools.audio_io import probe
+    """Each audio file probed and decoded (one from which nothing decodes is an ``InputError``
+    naming it; a damaged one says so in ``damage``), as ``audio0``, ``audio1``... The
+    duration is what decodes (a cut file's header gives more)."""
+    from tools.audio_io import SR, damage_of, load_cached, probe
 
-    return [AudioInput(id=f"audio{k}", path=str(p), duration_s=probe(str(p)).duration_s) for k, p in enumerate(paths)]
+    out = []
+    for k, p in enumerate(paths):
+        probe(str(p))
+        samples = load_cached(str(p))  # decoded once now (the tools reuse it): damage is known before any work
+        out.append(_warn(AudioInput(id=f"audio{k}", path=str(p), duration_s=round(len(samples) / SR, 6),
+                                    damage=damage_of(str(p)))))
+    return out
 
 
 def video_inputs(paths: Sequence[str]) -> list[VideoInput]:
-    """Each video file probed, its first frame decoded (an unreadable one is an ``InputError``
-    naming it), as ``video0``, ``video1``..."""
-    from tools.video_io import probe
+    """Each video file probed, its packets counted and its first frame decoded (an unreadable
+    one is an ``InputError`` naming it; a cut one says so in ``damage``), as ``video0``, ``video1``..."""
+    from tools.video_io import damage_of, probe
 
     out = []
     for k, p in enumerate(paths):
         info = probe(str(p))
-        out.append(VideoInput(id=f"video{k}", path=str(p), fps=info.fps, frames=info.frames, width=info.width,
-                              height=info.height, duration_s=info.duration_s))
+        out.append(_warn(VideoInput(id=f"video{k}", path=str(p), fps=info.fps, frames=info.frames,
+                                    width=info.width, height=info.height, duration_s=info.duration_s,
+                                    damage=damage_of(str(p)))))
     return out
+
+
+def _warn(inp: MediaT) -> MediaT:
+    if inp.damage:
+        log.warning(damage_warning(inp))
+    return inp
 
 
 def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),

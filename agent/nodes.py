@@ -20,6 +20,7 @@ from agent.call_keys import call_key
 from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall, TranscribeResult
 from agent.domain import Result, Segment, TextInput, TraceStep
 from agent.calls.read_text import ReadTextResult
+from agent.damage import damage_findings, late_damage
 from agent.derived import OCR, from_ocr, from_transcript
 from agent.draft import Draft
 from agent.ground import ground_media
@@ -64,11 +65,14 @@ def perceive(state: AgentState, deps: Deps) -> dict[str, Any]:
     known = {i.id for i in req.inputs}
     inputs = [TextInput(id=i) for i in req.texts if i not in known] + list(req.inputs)
     req = req.model_copy(update={"inputs": inputs})
+    damaged = damage_findings(inputs)
     return {
         "request": req, "chunks": chunks, "draft": Draft(), "iteration": 0, "retries": 0, "tool_calls": 0,
         "history": [], "observations": [], "findings": [], "critiqued": [], "call_errors": [], "done": False, "model_seconds": 0.0,
-        "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)",
-                        chunks=[[s, e] for _, s, e in chunks] if not req.is_batch else len(chunks))],
+        "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)"
+                        + "".join(f"; {f.where} damaged" for f in damaged),
+                        chunks=[[s, e] for _, s, e in chunks] if not req.is_batch else len(chunks),
+                        **({"findings": [f.model_dump(exclude_none=True) for f in damaged]} if damaged else {}))],
     }
 
 
@@ -217,6 +221,8 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
     if deps.settings.verify:
         vc.final = True
         draft, findings = verify_draft(draft, vc)
+    inputs, late = late_damage(req.inputs)
+    findings += late
     if not state.get("done"):
         findings.append(Finding(
             check="budget", severity="warning", where="run",
@@ -237,14 +243,15 @@ def finish(state: AgentState, deps: Deps) -> dict[str, Any]:
         summary += f"; dropped what {len(errors)} unresolved finding(s) named"
     if findings:
         summary += f"; final checks: {len(findings)} finding(s)"
-    return {"draft": draft, "trace": [_step(state, "finish", summary, iterations=state.get("iteration", 0),
-                                            tool_calls=state.get("tool_calls", 0),
-                                            findings=[f.model_dump(exclude_none=True) for f in findings])]}
+    return {"draft": draft, "request": req.model_copy(update={"inputs": inputs}) if late else req,
+            "trace": [_step(state, "finish", summary, iterations=state.get("iteration", 0),
+                            tool_calls=state.get("tool_calls", 0),
+                            findings=[f.model_dump(exclude_none=True) for f in findings])]}
 
 
 def _verify_context(state: AgentState, deps: Deps) -> VerifyContext:
     req = state["request"]
-    return VerifyContext(request=req, evidence=Evidence(req, _context(state, deps)), settings=deps.settings,
+    return VerifyContext(request=req, evidence=Evidence(req, _context(state, deps), deps.cache), settings=deps.settings,
                          history=state.get("history", []))
 
 

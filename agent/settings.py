@@ -149,6 +149,11 @@ class Settings(BaseModel):
         "version; off: every tool runs again (results are still kept)."
     )
     store_runs: bool = Field(True, description="Keep each extraction (inputs, schema, result, timings) in the store.")
+    reuse_runs: bool = Field(
+        True, description="Answer a request the store has answered before (the same text, media bytes, schema, "
+        "tasks, reasoner, settings and muie version) with that run's result, running nothing; off: run it again "
+        "(its tool calls may still come from the tool cache)."
+    )
 
     # LLM reasoner: any OpenAI-compatible endpoint (vLLM, llama.cpp's server, a hosted API)
     llm_base_url: str = Field(

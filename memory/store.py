@@ -24,8 +24,8 @@ from agent.settings import Settings, default_settings
 from agent.state import Request
 from memory.db import engine_for, store_url
 from memory.media import content_hash, hash_text
-from memory.tables import (EntityRow, EventRow, GroundingRow, MediaAsset, ReadText, RelationRow, Run, RunMedia,
-                           ToolResult, now)
+from memory.tables import (EntityRow, EventRow, GroundingRow, KeptRequest, MediaAsset, ReadText, RelationRow, Run,
+                           RunMedia, ToolResult, now)
 
 log = logging.getLogger("muie")
 
@@ -69,8 +69,10 @@ class Store:
 
     # runs ----------------------------------------------------------------------------------
     def record_run(self, request: Request, result: Result, reasoner: str, seconds: float,
-                   derived: Sequence[DerivedText] = (), tool_calls: int = 0, cached_calls: int = 0) -> str:
-        """Keep one run (its inputs, schema, result and rows) and return its id."""
+                   derived: Sequence[DerivedText] = (), tool_calls: int = 0, cached_calls: int = 0,
+                   fingerprint: str | None = None) -> str:
+        """Keep one run (its inputs, schema, result and rows) and return its id; under
+        ``fingerprint`` (``memory.kept_runs``), it answers the same request later."""
         hashes = self.media_hashes(request.inputs)
         run_id = uuid.uuid4().hex
         inputs = [dict(i.model_dump(exclude_none=True), hash=hashes.get(i.id)) for i in result.inputs]
@@ -91,7 +93,16 @@ class Store:
             for d in derived:
                 s.add(ReadText(run_id=run_id, input_id=d.source, media_hash=hashes.get(d.source), kind=d.kind,
                                text=d.text, words=[w.model_dump(exclude_none=True) for w in d.words]))
+            if fingerprint is not None:
+                s.merge(KeptRequest(fingerprint=fingerprint, run_id=run_id))
         return run_id
+
+    def kept_result(self, fingerprint: str) -> tuple[Result, str] | None:
+        """The result and id of the run kept under ``fingerprint``, or None."""
+        with self.session() as s:
+            kept = s.get(KeptRequest, fingerprint)
+            run = s.get(Run, kept.run_id) if kept is not None else None
+        return (Result.model_validate_json(run.result), run.id) if run is not None else None
 
     def runs(self, limit: int = 50, media_hash: str | None = None) -> list[Run]:
         """The latest runs first; only those that read ``media_hash`` when it is given."""

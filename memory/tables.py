@@ -143,3 +143,14 @@ class ToolResult(SQLModel, table=True):
 
 
 Index("ix_groundings_owner", GroundingRow.run_id, GroundingRow.owner)
+
+
+class KeptRequest(SQLModel, table=True):
+    """A request's fingerprint and the run that answered it: the same request again is
+    answered with that run's result (``memory.kept_runs``)."""
+
+    __tablename__ = "kept_requests"
+    fingerprint: str = Field(primary_key=True, max_length=64, description="SHA-256 of everything the result "
+                             "depends on: text, media bytes, schema, tasks, reasoner, settings, muie's version.")
+    run_id: str = Field(foreign_key="runs.id", max_length=32, index=True)
+    created: datetime = Field(default_factory=now)

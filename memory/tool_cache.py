@@ -29,7 +29,7 @@ from memory.tables import ToolResult
 
 log = logging.getLogger("muie")
 
-NOT_RESULT_SETTINGS = ("data_dir", "store_url", "tool_cache", "store_runs", "verify", "max_iterations",
+NOT_RESULT_SETTINGS = ("data_dir", "store_url", "tool_cache", "store_runs", "reuse_runs", "verify", "max_iterations",
                        "max_call_retries", "max_tool_calls", "batch_max", "batch_wait_ms", "batch_threads")
 NOT_RESULT_PREFIXES = ("llm_", "serve_", "local_", "datagen_")
 """Settings no tool result depends on: the loop, the service, the reasoners, the store."""

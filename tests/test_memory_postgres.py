@@ -24,7 +24,7 @@ CAPTION = (MEDIA / "caption.txt").read_text()
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):
     with postgres_server() as url:
-        yield Settings(data_dir=str(tmp_path_factory.mktemp("pgdata")), store_url=url)
+        yield Settings(data_dir=str(tmp_path_factory.mktemp("pgdata")), store_url=url, reuse_runs=False)
         engine_for(url).dispose()
 
 

@@ -33,9 +33,10 @@ def _strip(result) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory):
-    """Two extractions of the same photo and speech, the second from copies under other names."""
+    """Two extractions of the same photo and speech, the second from copies under other names
+    (the run itself is not reused, so that its tool calls come from the tool cache)."""
     root = tmp_path_factory.mktemp("kept")
-    settings = Settings(data_dir=str(root / "data"))
+    settings = Settings(data_dir=str(root / "data"), reuse_runs=False)
     agent = Agent(settings=settings)
     (r1,), id1 = agent.run_kept(make_request(CAPTION, [str(MEDIA / "photo.png")], [str(MEDIA / "speech.wav")]))
     shutil.copy(MEDIA / "photo.png", root / "renamed.png")
@@ -164,3 +165,26 @@ def test_processes_opening_a_new_store_at_once(tmp_path):
         folder = tmp_path / f"new{k}"
         with multiprocessing.get_context("spawn").Pool(4) as pool:
             assert pool.map(_open_and_count, [str(folder)] * 4) == [0, 0, 0, 0]
+
+
+def test_a_request_answered_before_is_answered_by_its_kept_run(tmp_path):
+    settings = Settings(data_dir=str(tmp_path / "data"))
+    photo = tmp_path / "photo.png"
+    shutil.copy(MEDIA / "photo.png", photo)
+    (r1,), id1 = Agent(settings=settings).run_kept(make_request(CAPTION, [str(photo)]))
+    moved = tmp_path / "moved.png"
+    photo.rename(moved)  # the same bytes under another name: the same request
+    (r2,), id2 = Agent(settings=settings).run_kept(make_request(CAPTION, [str(moved)]))
+    assert id2 == id1 and r2.trace[-1].node == "store" and id1 in r2.trace[-1].model_extra["run"]
+    assert r2.inputs[1].path == str(moved)  # the paths are the request's, not the kept run's
+    assert _strip(r2).replace("moved.png", "photo.png") == _strip(r1)
+    assert Store(settings).counts()["runs"] == 1  # nothing ran, nothing new was kept
+    for other in (make_request(CAPTION, [str(moved)], tasks="ner"), make_request(CAPTION + " ", [str(moved)])):
+        (r3,), id3 = Agent(settings=settings).run_kept(other)  # another request: it runs
+        assert id3 != id1 and r3.trace[-1].node == "finish"
+    tuned = Agent(settings=settings.model_copy(update={"region_min_score": 0.5}))
+    (r4,), id4 = tuned.run_kept(make_request(CAPTION, [str(moved)]))  # other settings: another request
+    assert id4 not in (id1, id3) and r4.trace[-1].node == "finish"
+    off = Agent(settings=settings.model_copy(update={"reuse_runs": False}))
+    (r5,), id5 = off.run_kept(make_request(CAPTION, [str(moved)]))
+    assert id5 != id1 and r5.trace[-1].node == "finish" and _strip(r5).replace("moved.png", "photo.png") == _strip(r1)

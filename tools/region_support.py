@@ -11,6 +11,7 @@ where nothing of that kind was seen has support 0.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import BaseModel
 
 from tools.base import ToolContext
 from tools.boxes import iou
@@ -43,3 +44,27 @@ def region_support(ctx: ToolContext, input_id: str, bbox: list[float], text: str
         return 0.0
     same = iou(np.stack([mask_box(p.mask) for p in cands]), box)[:, 0] >= SAME_REGION
     return float(max((text_score(p, meaning) for p, s in zip(cands, same) if s), default=0.0))
+
+
+class RegionSupportArgs(BaseModel):
+    input: str
+    bbox: list[float]
+    text: str
+    entity_type: str
+
+
+class RegionSupport(BaseModel):
+    support: float | None
+
+
+class RegionSupportCheck:
+    """The verifier's look at a region, shaped as a tool (a versioned name, typed arguments
+    and result, a batched run) so that the tool cache keeps it: a run whose tool results
+    all come from the store judges its regions from the store too, loading no model.
+    Not in the registry: no reasoner calls it."""
+
+    name = "region_support.v1"
+    result_model = RegionSupport
+
+    def run_batch(self, items: list[tuple[RegionSupportArgs, ToolContext]]) -> list[RegionSupport]:
+        return [RegionSupport(support=region_support(ctx, a.input, a.bbox, a.text, a.entity_type)) for a, ctx in items]

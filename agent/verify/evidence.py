@@ -66,9 +66,10 @@ def said_in(heard: str, name: str, least: float = 0.8) -> bool:
 class Evidence:
     """The media of one run, for the checks; images are examined only when a check asks."""
 
-    def __init__(self, request: Request, context=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, request: Request, context=None, cache=None) -> None:  # type: ignore[no-untyped-def]
         self.request = request
         self.context = context  # a tools.ToolContext, or None: then regions are not judged
+        self.cache = cache  # a memory.tool_cache.ToolCache, or None: regions are judged afresh
         self._derived = {(d.source, d.kind): d for d in request.derived}
         self._support: dict[tuple, float | None] = {}  # type: ignore[type-arg]
 
@@ -99,7 +100,12 @@ class Evidence:
             return None
         key = (input_id, tuple(round(v, 1) for v in bbox), text, entity_type)
         if key not in self._support:
-            from tools.region_support import region_support
+            from tools.region_support import RegionSupportArgs, RegionSupportCheck
 
-            self._support[key] = region_support(self.context, input_id, list(bbox), text, entity_type)
+            check, args = RegionSupportCheck(), RegionSupportArgs(input=input_id, bbox=list(bbox), text=text,
+                                                                  entity_type=entity_type)
+            items = [(args, self.context)]
+            found = self.cache.run(check, items, check.run_batch)[0] if self.cache is not None else \
+                check.run_batch(items)
+            self._support[key] = found[0].support
         return self._support[key]
