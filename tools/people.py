@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tools.boxes import nms
+from tools.quiet import native_output
 
 FACE_NMS_IOU = 0.3
 FACE_FLOOR = 0.3  # MediaPipe's own face threshold: callers filter above it
@@ -49,7 +50,7 @@ class _Graph:
         self._build, self._graph, self._lock = build, None, threading.Lock()
 
     def __call__(self, rgb: np.ndarray) -> Any:
-        with self._lock:
+        with self._lock, native_output("mediapipe"):
             if self._graph is None:
                 self._graph = self._build()
             return self._graph.process(np.ascontiguousarray(rgb))
