@@ -66,7 +66,7 @@ def test_named_things_in_the_picture_get_their_box(runs):
     for case, r in runs["image_paste"]:
         h, t = _found(case, r, only_named=True)
         hits, total = hits + h, total + t
-    assert total >= PER_KIND and hits / total >= 0.6, f"{hits}/{total}"
+    assert total >= PER_KIND and hits >= total - 1, f"{hits}/{total}"  # 3/3 (box IoU 1.0) when measured
     masks = [g for _, r in runs["image_paste"] for e in r.entities for g in _regions(e) if g.mask is not None]
     assert masks and all(g.mask.size == [480, 640] for g in masks)
 
@@ -81,7 +81,7 @@ def test_words_read_in_the_image_become_entities_with_their_word_boxes(runs):
             hits += any(e.text == gold["text"] and e.type == gold["type"] and not e.mentions
                         and any(box_iou(g.bbox, gold["groundings"][0]["bbox"]) >= 0.5 for g in _regions(e))
                         for e in r.entities)
-    assert total >= PER_KIND and hits / total >= 0.8, f"{hits}/{total}"
+    assert total >= PER_KIND and hits >= total - 1, f"{hits}/{total}"  # 4/4 when measured
 
 
 def test_a_thing_named_but_not_shown_gets_no_region(runs):
