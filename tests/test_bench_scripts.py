@@ -78,3 +78,14 @@ def test_grounded_eval_extracts_text_images_and_audio_and_scores(tmp_path):
         assert tracks <= {i["id"] for i in g["inputs"] if i["modality"] == "video"}
     video = report["by_combination"]["video"]  # video_track: the clip alone
     assert video["cases"] == 2 and video["grounding"]["track"]["n"] == 2
+
+
+def test_startup_measures_processes_and_the_server(tmp_path):
+    out = run("bench/startup.py", "--repeat", "1", "--only", "text,serve", "--json", str(tmp_path / "s.json"))
+    report = json.loads((tmp_path / "s.json").read_text())
+    text, serve = report["rows"]
+    assert text["case"] == "text" and "x bare" in out and "serve: ready in" in out
+    for kind in ("bare", "first", "second", "replay"):
+        assert text[f"{kind}_s"] > 0 and text[f"{kind}_rss_mb"] > 0, kind
+    assert text["second_rss_mb"] < text["first_rss_mb"]  # the kept run loads no model
+    assert serve["load_failed"] == 0 and serve["peak_rss_mb"] >= serve["idle_rss_mb"] > 0
