@@ -159,6 +159,7 @@ bench: setup
 	$(PY) bench/verify_suite.py --out bench/results/verify
 	$(PY) bench/batch_throughput.py --json bench/results/batch_throughput.json
 	$(PY) bench/memory_reuse.py --json bench/results/memory_reuse.json
+	$(PY) bench/startup.py --json bench/results/startup.json
 
 clean-venv:
 	rm -rf $(VENV)
