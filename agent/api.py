@@ -8,14 +8,14 @@ import time
 from functools import lru_cache
 from typing import Any, Callable, Sequence, TypeVar
 
-from agent.batching import active_run
-from agent.damage import damage_warning
-from agent.domain import AudioInput, ImageInput, Result, Schema, TraceStep, VideoInput
-from agent.errors import InputError
-from agent.inputs import check_text, default_schema, parse_schema, parse_tasks
-from agent.settings import Settings, default_settings
-from agent.state import Request
-from reasoner.base import Reasoner
+from muie.agent.batching import active_run
+from muie.agent.damage import damage_warning
+from muie.domain import AudioInput, ImageInput, Result, Schema, TraceStep, VideoInput
+from muie.errors import InputError
+from muie.agent.inputs import check_text, default_schema, parse_schema, parse_tasks
+from muie.settings import Settings, default_settings
+from muie.agent.state import Request
+from muie.reasoner.base import Reasoner
 
 
 log = logging.getLogger("muie")
@@ -26,15 +26,15 @@ def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
     if not isinstance(name, str):
         return name
     if name == "embedded":
-        from reasoner.embedded import EmbeddedReasoner
+        from muie.reasoner.embedded import EmbeddedReasoner
 
         return EmbeddedReasoner(settings)
     if name == "llm":
-        from reasoner.llm import LLMReasoner
+        from muie.reasoner.llm import LLMReasoner
 
         return LLMReasoner(settings)
     if name == "local":
-        from reasoner.local_vlm import local_reasoner
+        from muie.reasoner.local_vlm import local_reasoner
 
         return local_reasoner(settings)
     raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded, llm, local)")
@@ -61,7 +61,7 @@ class Agent:
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
         self.store = None
         if s.store_runs or s.tool_cache:
-            from memory.store import open_store
+            from muie.memory.store import open_store
 
             self.store = open_store(s)
 
@@ -74,13 +74,13 @@ class Agent:
         with self._build:
             if self._graph is not None:
                 return
-            from agent.graph import build_graph
-            from agent.nodes import Deps
-            from tools import REGISTRY
+            from muie.agent.graph import build_graph
+            from muie.agent.nodes import Deps
+            from muie.tools import REGISTRY
 
             deps = Deps(reasoner=self.reasoner, tools=self._tools or REGISTRY, settings=self.settings)
             if self.store is not None and self.settings.tool_cache and self._tools is None:
-                from memory.tool_cache import ToolCache  # tool results of the real tools only
+                from muie.memory.tool_cache import ToolCache  # tool results of the real tools only
 
                 deps.cache = ToolCache(self.store, self.settings)
             self._graph = build_graph(deps)
@@ -106,7 +106,7 @@ class Agent:
                 for step in kept[0].trace:
                     on_step(step)
             return [kept[0]], kept[1]
-        from agent.nodes import to_results
+        from muie.agent.nodes import to_results
 
         start = {"request": request, "trace": []}
         config = {"recursion_limit": self.recursion_limit}
@@ -130,7 +130,7 @@ class Agent:
         if self.store is None or not (self._reusable and self.settings.reuse_runs and self.settings.store_runs) \
                 or request.is_batch:
             return None
-        from memory.kept_runs import request_fingerprint
+        from muie.memory.kept_runs import request_fingerprint
 
         return request_fingerprint(request, self.reasoner.name, self.settings)
 
@@ -198,7 +198,7 @@ CHECK_SIDE = 1024
 def image_inputs(paths: Sequence[str]) -> list[ImageInput]:
     """Each image file probed and decoded (one from which nothing decodes is an
     ``InputError`` naming it; a damaged one says so in ``damage``), as ``image0``, ``image1``..."""
-    from tools.image_io import damage_of, load_cached, probe
+    from muie.tools.media.image_io import damage_of, load_cached, probe
 
     out = []
     for k, p in enumerate(paths):
@@ -213,7 +213,7 @@ def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:
     """Each audio file probed and decoded (one from which nothing decodes is an ``InputError``
     naming it; a damaged one says so in ``damage``), as ``audio0``, ``audio1``... The
     duration is what decodes (a cut file's header gives more)."""
-    from tools.audio_io import SR, damage_of, load_cached, probe
+    from muie.tools.media.audio_io import SR, damage_of, load_cached, probe
 
     out = []
     for k, p in enumerate(paths):
@@ -227,7 +227,7 @@ def audio_inputs(paths: Sequence[str]) -> list[AudioInput]:
 def video_inputs(paths: Sequence[str]) -> list[VideoInput]:
     """Each video file probed, its packets counted and its first frame decoded (an unreadable
     one is an ``InputError`` naming it; a cut one says so in ``damage``), as ``video0``, ``video1``..."""
-    from tools.video_io import damage_of, probe
+    from muie.tools.media.video_io import damage_of, probe
 
     out = []
     for k, p in enumerate(paths):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.calls import TOOL_CALL, ToolCall
+from muie.tools import TOOL_CALL, ToolCall
 
 LOWERED = {"recognize_entities.v1", "detect_events.v1", "extract_relations.v1"}
 """Text tools whose calls with their own threshold are another call (a second, targeted pass)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from agent.domain import AudioInput, ImageInput, Input, VideoInput
-from agent.findings import Finding
+from muie.domain import AudioInput, ImageInput, Input, VideoInput
+from muie.findings import Finding
 
 log = logging.getLogger("muie")
 
@@ -36,7 +36,7 @@ def late_damage(inputs: Sequence[Input]) -> tuple[list[Input], list[Finding]]:
     videos = [i for i in inputs if isinstance(i, VideoInput) and not i.damage]
     if not videos:
         return list(inputs), []
-    from tools.video_io import damage_of
+    from muie.tools.media.video_io import damage_of
 
     found: dict[str, VideoInput] = {}
     for v in videos:

@@ -12,9 +12,9 @@ from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
 
-from agent import nodes
-from agent.nodes import Deps
-from agent.state import AgentState
+from muie.agent import nodes
+from muie.agent.nodes import Deps
+from muie.agent.state import AgentState
 
 
 def after_reason(state: AgentState) -> Literal["validate", "verify"]:

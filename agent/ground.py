@@ -9,10 +9,10 @@ event) is the verifier's to establish (``agent.verify.duplicates``).
 
 from __future__ import annotations
 
-from agent.derived import DerivedText
-from agent.domain import Grounding, Mention
-from agent.draft import Draft
-from agent.state import Request
+from muie.derived import DerivedText
+from muie.domain import Grounding, Mention
+from muie.draft import Draft
+from muie.agent.state import Request
 
 
 def _split(mentions: list[Mention], derived: dict[str, DerivedText], score: float) -> tuple[list[Mention], list[Grounding]]:

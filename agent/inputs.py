@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-import prompts
-from agent.domain import Schema
-from agent.errors import InputError
-from agent.state import ALL_TASKS, Task
+from muie import prompts
+from muie.domain import Schema
+from muie.errors import InputError
+from muie.agent.state import ALL_TASKS, Task
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 

@@ -15,24 +15,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.batching import Batcher
-from agent.call_keys import call_key
-from agent.calls import TOOL_CALL, TOOL_NAMES, Observation, ToolCall, TranscribeResult
-from agent.domain import Result, Segment, TextInput, TraceStep
-from agent.calls.read_text import ReadTextResult
-from agent.damage import damage_findings, late_damage
-from agent.derived import OCR, from_ocr, from_transcript
-from agent.draft import Draft
-from agent.ground import ground_media
-from agent.repair import repair
-from agent.verify import Evidence, VerifyContext, consistency, is_open, verify_draft
-from agent.findings import Finding
-from agent.errors import CallError, InputError
-from agent.settings import Settings
-from agent.state import AgentState, Chunk, Request
-from reasoner.base import Reasoner, View
-from tools import Tool, ToolContext
-from tools.chunking import chunk_text
+from muie.agent.batching import Batcher
+from muie.agent.call_keys import call_key
+from muie.tools import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
+from muie.tools.audio.transcribe import TranscribeResult
+from muie.domain import Result, Segment, TextInput, TraceStep
+from muie.tools.image.read_text import ReadTextResult
+from muie.agent.damage import damage_findings, late_damage
+from muie.derived import OCR, from_ocr, from_transcript
+from muie.draft import Draft
+from muie.agent.ground import ground_media
+from muie.agent.repair import repair
+from muie.agent.verify import Evidence, VerifyContext, consistency, is_open, verify_draft
+from muie.findings import Finding
+from muie.errors import CallError, InputError
+from muie.settings import Settings
+from muie.agent.state import AgentState, Chunk, Request
+from muie.reasoner.base import Reasoner, View
+from muie.tools import Tool, ToolContext
+from muie.tools.text.chunking import chunk_text
 
 
 MAX_PARALLEL_TOOLS = 4

@@ -6,8 +6,8 @@ node for whatever a reasoner left unresolved, so the output always follows the c
 
 from __future__ import annotations
 
-from agent.draft import Draft
-from agent.state import Request
+from muie.draft import Draft
+from muie.agent.state import Request
 
 
 def repair(draft: Draft, request: Request) -> Draft:

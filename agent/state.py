@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
 
-from agent.calls import Observation, ToolCall
-from agent.derived import DerivedText
-from agent.domain import Input, Schema, TraceStep
-from agent.draft import Draft
-from agent.findings import Finding
+from muie.tools import Observation, ToolCall
+from muie.derived import DerivedText
+from muie.domain import Input, Schema, TraceStep
+from muie.draft import Draft
+from muie.findings import Finding
 
 Task = Literal["ner", "re", "ee"]
 Chunk = tuple[str, int, int]  # (text id, start, end): the user's text or a derived one

@@ -28,11 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.calls import TOOL_CALL  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from muie.tools import TOOL_CALL  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
-from tools import REGISTRY, ToolContext, audio_io, transcribe  # noqa: E402
-from tools import sounds, speech_segments  # noqa: E402
+from muie.tools import REGISTRY, ToolContext  # noqa: E402
+from muie.tools.media import audio_io
+from muie.tools.audio import transcribe
+from muie.tools.audio import detect_sounds as sounds, segment_speech as speech_segments  # noqa: E402
 from bench import without_memory  # noqa: E402
 
 SENTENCES = (

@@ -40,7 +40,7 @@ AIM = 1.7
 
 
 def write_manifest(path: Path, items: int, sentences: int) -> None:
-    from agent.scoring.conll import read_conll
+    from muie.agent.scoring.conll import read_conll
 
     sents = [s.text for s in read_conll(DATA)]
     need = items * sentences
@@ -67,9 +67,9 @@ def main() -> int:
     # the workers measure the tools themselves: no tool result reused, no run kept
     os.environ["MUIE_TOOL_CACHE"] = "false"
     os.environ["MUIE_STORE_RUNS"] = "false"
-    from agent.bulk import run_batch
-    from agent.bulk.threads import machine_cores
-    from agent.settings import Settings
+    from muie.agent.bulk import run_batch
+    from muie.agent.bulk.threads import machine_cores
+    from muie.settings import Settings
 
     settings = Settings.from_env()
     # (engine, workers, threads per worker; 0: the machine's cores shared among the workers)

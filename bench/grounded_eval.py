@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.api import Agent, extract  # noqa: E402
-from agent.domain import Result  # noqa: E402
-from agent.scoring import evaluate, load_cases, render_text  # noqa: E402
-from agent.scoring.metrics import Accuracy  # noqa: E402
-from agent.scoring.report import Report, Scores  # noqa: E402
+from muie.agent.api import Agent, extract  # noqa: E402
+from muie.domain import Result  # noqa: E402
+from muie.agent.scoring import evaluate, load_cases, render_text  # noqa: E402
+from muie.agent.scoring.metrics import Accuracy  # noqa: E402
+from muie.agent.scoring.report import Report, Scores  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from bench import without_memory  # noqa: E402
 

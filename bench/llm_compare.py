@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.api import Agent, extract  # noqa: E402
-from agent.domain import Result  # noqa: E402
-from agent.scoring import evaluate, load_cases  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from muie.agent.api import Agent, extract  # noqa: E402
+from muie.domain import Result  # noqa: E402
+from muie.agent.scoring import evaluate, load_cases  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from bench.grounded_eval import on_inputs  # noqa: E402
 from bench import without_memory  # noqa: E402
@@ -77,7 +77,7 @@ def main() -> int:
     server = None
     overrides: dict[str, object] = {}
     if a.local_llama:
-        from reasoner.gguf import start_server
+        from muie.tools.install.gguf import start_server
         from tests.llm_server import wait_ready
 
         with socket.socket() as s:

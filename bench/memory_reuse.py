@@ -42,7 +42,7 @@ CASES = {
 
 
 def _request(case: dict, folder: Path):  # type: ignore[no-untyped-def]
-    from agent.api import make_request
+    from muie.agent.api import make_request
 
     text = (MEDIA / case["text"]).read_text() if "text" in case else None
     return make_request(text, [str(folder / p) for p in case.get("images", [])],
@@ -59,8 +59,8 @@ def _copies(case: dict, folder: Path) -> Path:
 def _timed_in_new_process(data_dir: str, case_name: str, folder: str) -> tuple[float, float, int]:
     """(seconds to import and build the agent, seconds of the extraction, tool calls kept)."""
     t0 = time.perf_counter()
-    from agent.api import Agent
-    from agent.settings import Settings
+    from muie.agent.api import Agent
+    from muie.settings import Settings
 
     agent = Agent(settings=Settings.from_env(data_dir=data_dir))
     t1 = time.perf_counter()
@@ -86,8 +86,8 @@ def _other_media(folder: Path) -> tuple[Path, Path]:
 def _round(case_name: str, root: str) -> dict:
     """One round in a fresh interpreter (no result of an earlier round in any in-process
     cache): load the models on other media, then time the first and the second extraction."""
-    from agent.api import Agent, make_request
-    from agent.settings import Settings
+    from muie.agent.api import Agent, make_request
+    from muie.settings import Settings
 
     case, root_p = CASES[case_name], Path(root)
     image, audio = _other_media(root_p)

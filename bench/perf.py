@@ -69,11 +69,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.api import Agent, extract, extract_batch  # noqa: E402
-from agent.domain import Region, Result, Schema, Segment  # noqa: E402
-from agent.scoring.conll import dataset_types, read_conll  # noqa: E402
-from agent.scoring.metrics import normalise, segment_iou  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from muie.agent.api import Agent, extract, extract_batch  # noqa: E402
+from muie.domain import Region, Result, Schema, Segment  # noqa: E402
+from muie.agent.scoring.conll import dataset_types, read_conll  # noqa: E402
+from muie.agent.scoring.metrics import normalise, segment_iou  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 from bench import without_memory  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
@@ -168,8 +168,9 @@ def warm_image_case(folder: Path, seed: int = IMAGE_SEED + 1) -> tuple[str, str]
 
 def clear_image_caches() -> None:
     """Forget image probes, decodes and perceptions, and parsed text: the next image starts cold, models loaded."""
-    from tools import image_io, proposals
-    from tools.text_models import clear_caches
+    from muie.tools.media import image_io
+    from muie.tools.image import proposals
+    from muie.tools.models.text_models import clear_caches
 
     with image_io._LOCK:
         image_io._PROBES.clear()
@@ -291,8 +292,9 @@ def found(result: Result, said: list[tuple[str, float, float]], input_id: str = 
 
 def clear_audio_caches() -> None:
     """Forget transcripts, decoded audio, file probes and parsed text: the next run starts cold, models loaded."""
-    from tools import audio_io, transcribe
-    from tools.text_models import clear_caches
+    from muie.tools.media import audio_io
+    from muie.tools.audio import transcribe
+    from muie.tools.models.text_models import clear_caches
 
     transcribe._TRANSCRIPTS.clear()
     audio_io._DECODED.clear()
@@ -334,7 +336,7 @@ def _warm_agent(whisper_model: str, warm: str) -> tuple[Agent, float]:
 
 def audio_row(path: str, said: list, warm: str, runs: int, whisper_model: str) -> dict:
     """The whole agent on a speech file: RTF, latency, overhead, peak RSS, names found."""
-    from tools.audio_io import probe
+    from muie.tools.media.audio_io import probe
 
     cores = _hold_cores()
     agent, load_s = _warm_agent(whisper_model, warm)
@@ -358,8 +360,9 @@ def audio_row(path: str, said: list, warm: str, runs: int, whisper_model: str) -
 
 def ten_minute_row(path: str, said: list, warm: str, whisper_model: str) -> dict:
     """The whole agent on a long recording: RTF, peak RSS against the samples, names found (at cuts too)."""
-    from tools import audio_io, transcribe
-    from tools.stitch import cuts_of
+    from muie.tools.media import audio_io
+    from muie.tools.audio import transcribe
+    from muie.tools.audio.stitch import cuts_of
 
     cores = _hold_cores()
     agent, load_s = _warm_agent(whisper_model, warm)

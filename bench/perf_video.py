@@ -60,7 +60,7 @@ def write_clip(path: Path, seconds: float, seed: int = 0) -> Path:
 def video_row(path: str, warm: str, seconds: float) -> dict:
     import os
 
-    from agent.api import extract
+    from muie.agent.api import extract
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:2]))

@@ -23,17 +23,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.calls import DetectEventsResult, DetectSoundsResult, Observation, RecognizeEntitiesResult
-from agent.calls.link_regions import LinkRegionsResult
-from agent.domain import Mention
-from agent.draft import Draft
-from reasoner.base import Decision, Reasoner, View
+from muie.tools.text.detect_events import DetectEventsResult
+from muie.tools import Observation
+from muie.tools.text.recognize_entities import RecognizeEntitiesResult
+from muie.tools.image.link_regions import LinkRegionsResult
+from muie.domain import Mention
+from muie.draft import Draft
+from muie.reasoner.base import Decision, Reasoner, View
 
 FAILURES = ("duplicate", "incomplete", "wrong_grounding", "wrong_entity", "over_grounding", "propagation")
 
 
 def _mirror(link: Any, width: int) -> Any:
-    from tools.boxes import mask_rle, rle_mask
+    from muie.tools.image.boxes import mask_rle, rle_mask
 
     r = link.region
     x0, y0, x1, y1 = r.bbox

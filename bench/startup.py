@@ -48,22 +48,22 @@ AIMS = {"ratio_bare": 1.3, "text_s": 3.0, "second_speedup": 5.0,
         "rss_mb": {"text": 800, "image": 2500, "audio": None, "video": 3000}, "serve_idle_mb": 1500}
 
 TEXT_MODELS = """
-from tools.text_models import embedder, parse_many, spacy_pipeline
+from muie.tools.models.text_models import embedder, parse_many, spacy_pipeline
 spacy_pipeline(); parse_many(["Tim Cook met Angela Merkel."]); embedder().encode(["person"])
 """
 IMAGE_MODELS = TEXT_MODELS + """
 import numpy as np
-from tools import classify, nanodet, people, salient
-from tools.read_text import _rapidocr, tesseract_problem
+from muie.tools.models import classify, nanodet, people, salient
+from muie.tools.image.read_text import _rapidocr, tesseract_problem
 rgb = np.full((64, 64, 3), 128, np.uint8)
 salient.alpha(rgb); nanodet.session(); classify.probabilities([rgb]); _rapidocr(); tesseract_problem()
 people.faces(rgb); people.pose_person(rgb); people.person_probability(rgb)
 """
 AUDIO_MODELS = TEXT_MODELS + """
 import numpy as np
-from tools.sounds import _yamnet
-from tools.speech_segments import speech_probs
-from tools.transcribe import whisper
+from muie.tools.audio.detect_sounds import _yamnet
+from muie.tools.audio.segment_speech import speech_probs
+from muie.tools.audio.transcribe import whisper
 _yamnet(); speech_probs(np.zeros(16000, np.float32))
 list(whisper("tiny.en").transcribe(np.zeros(16000, np.float32))[0])
 """

@@ -24,14 +24,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.api import Agent  # noqa: E402
-from agent.domain import Result  # noqa: E402
-from agent.scoring import evaluate  # noqa: E402
-from agent.scoring.report import Scores  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from muie.agent.api import Agent  # noqa: E402
+from muie.domain import Result  # noqa: E402
+from muie.agent.scoring import evaluate  # noqa: E402
+from muie.agent.scoring.report import Scores  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 from bench.grounded_eval import benchmark, predict  # noqa: E402
 from bench.perturb import FAILURES, PerturbedReasoner  # noqa: E402
-from reasoner.embedded import EmbeddedReasoner  # noqa: E402
+from muie.reasoner.embedded import EmbeddedReasoner  # noqa: E402
 from bench import without_memory  # noqa: E402
 
 KINDS = ("image_paste", "image_ocr", "image_negative", "audio_speech", "audio_negative", "mixed")

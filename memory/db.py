@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
 
-from agent.errors import InputError
-from agent.settings import Settings, data_dir
-from memory import tables  # noqa: F401  (registers the tables)
+from muie.errors import InputError
+from muie.settings import Settings, data_dir
+from muie.memory import tables  # noqa: F401  (registers the tables)
 
 STORE_FILE = "muie.db"
 BUSY_TIMEOUT_MS = 30_000

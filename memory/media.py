@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from agent.errors import InputError
+from muie.errors import InputError
 
 MediaKind = Literal["text", "image", "audio", "video"]
 CHUNK = 1 << 20

@@ -17,15 +17,26 @@ from sqlalchemy import func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from agent.derived import DerivedText
-from agent.domain import Result
-from agent.errors import InputError
-from agent.settings import Settings, default_settings
-from agent.state import Request
-from memory.db import engine_for, store_url
-from memory.media import content_hash, hash_text
-from memory.tables import (EntityRow, EventRow, GroundingRow, KeptRequest, MediaAsset, ReadText, RelationRow, Run,
-                           RunMedia, ToolResult, now)
+from muie.derived import DerivedText
+from muie.domain import Result
+from muie.errors import InputError
+from muie.settings import Settings, default_settings
+from muie.agent.state import Request
+from muie.memory.db import engine_for, store_url
+from muie.memory.media import content_hash, hash_text
+from muie.memory.tables import (
+    EntityRow,
+    EventRow,
+    GroundingRow,
+    KeptRequest,
+    MediaAsset,
+    ReadText,
+    RelationRow,
+    Run,
+    RunMedia,
+    ToolResult,
+    now,
+)
 
 log = logging.getLogger("muie")
 

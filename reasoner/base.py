@@ -12,9 +12,9 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from agent.calls import Observation
-from agent.draft import Draft
-from agent.state import Chunk, Finding, Request
+from muie.tools import Observation
+from muie.draft import Draft
+from muie.agent.state import Chunk, Finding, Request
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.call_keys import key_of
-from agent.draft import Draft
-from agent.findings import Finding
-from agent.settings import Settings
-from reasoner.base import View
+from muie.agent.call_keys import key_of
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.settings import Settings
+from muie.reasoner.base import View
 
 
 def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str, Any] | None:

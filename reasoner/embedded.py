@@ -21,20 +21,23 @@ from __future__ import annotations
 
 import re
 
-from agent.calls import (DetectEventsResult, DetectSoundsResult, ExtractRelationsResult, LinkRegionsResult,
-                         RecognizeEntitiesResult, SegmentImageResult, TrackVideoResult)
-from agent.derived import OCR, derived_id
-from agent.domain import Region, Segment, Track
-from agent.draft import Draft, DraftBuilder
-from agent.calls.link_regions import RegionLink
-from agent.repair import repair
-from agent.verify import REPAIRED
-from agent.settings import Settings, default_settings
-from reasoner.base import Decision, View
-from reasoner.critique import critique_calls
-from reasoner.sounds import sound_classes, visual_classes
-from agent.calls.find_video_things import FindVideoThingsResult
-from reasoner.video_plan import media_calls, track_calls
+from muie.tools.text.detect_events import DetectEventsResult
+from muie.tools.audio.detect_sounds import DetectSoundsResult
+from muie.tools.text.extract_relations import ExtractRelationsResult
+from muie.tools import LinkRegionsResult, SegmentImageResult, TrackVideoResult
+from muie.tools.text.recognize_entities import RecognizeEntitiesResult
+from muie.derived import OCR, derived_id
+from muie.domain import Region, Segment, Track
+from muie.draft import Draft, DraftBuilder
+from muie.tools.image.shapes import RegionLink
+from muie.agent.repair import repair
+from muie.agent.verify import REPAIRED
+from muie.settings import Settings, default_settings
+from muie.reasoner.base import Decision, View
+from muie.reasoner.critique import critique_calls
+from muie.reasoner.sounds import sound_classes, visual_classes
+from muie.tools.video.find_video_things import FindVideoThingsResult
+from muie.reasoner.video_plan import media_calls, track_calls
 
 
 class EmbeddedReasoner:

@@ -34,20 +34,21 @@ import logging
 import re
 from typing import Any
 
-from agent.call_keys import key_of
-from agent.calls import (ArgumentCandidate, EventCandidate, RelationCandidate, SegmentAudioResult,
-                         SegmentImageResult, SpanCandidate)
-from agent.derived import OCR, SPEECH, derived_id
-from agent.domain import Region
-from agent.draft import Draft, DraftBuilder
-from agent.repair import repair
-from agent.settings import Settings, default_settings
-from agent.state import Request
-from reasoner.base import Decision, View
-from reasoner.critique import critique_calls
-from reasoner.embedded import EmbeddedReasoner
-from reasoner.llm_client import LLMClient, LLMError
-from reasoner.llm_prompt import Extraction, image_data_url, audio_part, messages, offered_tools, plan_model
+from muie.agent.call_keys import key_of
+from muie.tools.text.spans import ArgumentCandidate, EventCandidate, RelationCandidate, SpanCandidate
+from muie.tools.audio.segment_audio import SegmentAudioResult
+from muie.tools import SegmentImageResult
+from muie.derived import OCR, SPEECH, derived_id
+from muie.domain import Region
+from muie.draft import Draft, DraftBuilder
+from muie.agent.repair import repair
+from muie.settings import Settings, default_settings
+from muie.agent.state import Request
+from muie.reasoner.base import Decision, View
+from muie.reasoner.critique import critique_calls
+from muie.reasoner.embedded import EmbeddedReasoner
+from muie.reasoner.llm_client import LLMClient, LLMError
+from muie.reasoner.llm_prompt import Extraction, image_data_url, audio_part, messages, offered_tools, plan_model
 
 log = logging.getLogger("muie")
 
@@ -71,7 +72,7 @@ class LLMReasoner:
             return self.embedded.decide(view)  # it fell back earlier in this run, and goes on
         try:
             if meta:
-                from reasoner.llm_meta import decide_meta
+                from muie.reasoner.llm_meta import decide_meta
 
                 return decide_meta(self, view)
             return self._decide(view)

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import MuieError
-from agent.settings import Settings
+from muie.errors import MuieError
+from muie.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, StrictUndefined
 
-from agent.calls import TOOL_NAMES
-from agent.repair import repair
-from prompts import load
-from reasoner.base import Decision, View
-from reasoner.llm_client import LLMError
-from reasoner.llm_prompt import MEDIA_TOOLS, catalogue
-from reasoner.meta_response import parse
+from muie.tools import TOOL_NAMES
+from muie.agent.repair import repair
+from muie.prompts import load
+from muie.reasoner.base import Decision, View
+from muie.reasoner.llm_client import LLMError
+from muie.reasoner.llm_prompt import MEDIA_TOOLS, catalogue
+from muie.reasoner.meta_response import parse
 
 if TYPE_CHECKING:
-    from reasoner.llm import LLMReasoner
+    from muie.reasoner.llm import LLMReasoner
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False)
 TEXT_TOOLS = ("recognize_entities.v1", "extract_relations.v1", "detect_events.v1")
@@ -46,7 +46,7 @@ def meta_messages(view: View, tools: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def decide_meta(r: "LLMReasoner", view: View) -> Decision:
-    from agent.call_keys import call_key
+    from muie.agent.call_keys import call_key
 
     draft = r.embedded._merge(view)
     if view.findings:

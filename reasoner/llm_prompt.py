@@ -17,9 +17,9 @@ from typing import Any, Literal, Sequence
 from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, Field, create_model
 
-from agent.calls import CALL_MODELS
-from agent.state import Finding, Request
-from prompts import load
+from muie.tools import CALL_MODELS
+from muie.agent.state import Finding, Request
+from muie.prompts import load
 
 TEXT_TOOLS = frozenset({"recognize_entities.v1", "extract_relations.v1", "detect_events.v1"})
 """Tools the LLM does itself: it reads the text."""
@@ -124,7 +124,7 @@ def audio_part(path: str) -> dict[str, Any]:
     """A recording as an ``input_audio`` content part (16 kHz mono WAV)."""
     import soundfile as sf
 
-    from tools.audio_io import SR, load
+    from muie.tools.media.audio_io import SR, load
 
     buf = io.BytesIO()
     sf.write(buf, load(path), SR, format="WAV")

@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent.errors import InputError
-from agent.settings import Settings, default_settings
-from reasoner.llm_client import Answer, LLMError
+from muie.errors import InputError
+from muie.settings import Settings, default_settings
+from muie.reasoner.llm_client import Answer, LLMError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -157,7 +157,7 @@ def _plain(messages: list[dict[str, Any]], keep_images: bool) -> tuple[list[dict
 
 def local_reasoner(settings: Settings | None = None) -> Any:
     """The LLM reasoner on a local model."""
-    from reasoner.llm import LLMReasoner
+    from muie.reasoner.llm import LLMReasoner
 
     settings = settings or default_settings()
     reasoner = LLMReasoner(settings, client=LocalModelClient(settings))

@@ -24,8 +24,8 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from agent.calls import TOOL_CALL, TOOL_NAMES, ToolCall
-from prompts import load
+from muie.tools import TOOL_CALL, TOOL_NAMES, ToolCall
+from muie.prompts import load
 
 _BLOCK = re.compile(
     r"<\s*module\s*>(?P<module>.*?)<\s*/\s*module\s*>\s*"

@@ -7,9 +7,9 @@ heard or a rifle seen is an Attack only when the schema asks for Attack events.
 
 from __future__ import annotations
 
-from agent.domain import Schema
-from prompts import load
-from tools.meaning import humanize
+from muie.domain import Schema
+from muie.prompts import load
+from muie.tools.text.meaning import humanize
 
 
 def _plain(name: str) -> str:

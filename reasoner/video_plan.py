@@ -15,10 +15,10 @@
 
 from __future__ import annotations
 
-from agent.derived import OCR, derived_id
-from agent.domain import Entity, Track, TrackFrame, VideoInput
-from agent.draft import Draft
-from agent.errors import InputError
+from muie.derived import OCR, derived_id
+from muie.domain import Entity, Track, TrackFrame, VideoInput
+from muie.draft import Draft
+from muie.errors import InputError
 
 MAX_TRACKED = 32
 """Most entities followed through one video (the first found)."""
@@ -27,7 +27,7 @@ MAX_SEEN = 2
 
 
 def has_sound(inp: VideoInput) -> bool:
-    from tools.video_io import probe
+    from muie.tools.media.video_io import probe
 
     try:
         return probe(inp.path).has_audio

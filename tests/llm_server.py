@@ -17,7 +17,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -77,7 +76,7 @@ def llama_endpoint() -> str | None:
     """Base URL (``.../v1``) of the real LLM server, started on first use; None if not installed."""
     if "url" in _LLAMA:
         return _LLAMA["url"]
-    from reasoner.gguf import installed
+    from muie.tools.install.gguf import installed
 
     model = installed()
     try:
@@ -87,7 +86,7 @@ def llama_endpoint() -> str | None:
     if model is None:
         _LLAMA["url"] = None
         return None
-    from reasoner.gguf import start_server
+    from muie.tools.install.gguf import start_server
 
     port = free_port()
     proc = start_server(port, THREADS, CTX, log=str(Path(os.environ.get("TMPDIR", "/tmp")) / f"muie-llama-{port}.log"))

@@ -3,7 +3,7 @@ A test double for the graph's logic (retries, bounds, routing), never for extrac
 
 from __future__ import annotations
 
-from reasoner.base import Decision, View
+from muie.reasoner.base import Decision, View
 
 
 class ScriptedReasoner:

@@ -6,12 +6,24 @@ from __future__ import annotations
 
 import sys
 
-from agent.domain import Entity, Event, Argument, Region, Relation, Result, Segment, TextInput, Trigger, AudioInput, ImageInput
-from agent.inputs import default_schema
-from agent.settings import Settings
-from agent.state import Request
-from memory.store import Store
-from memory.tables import ToolResult
+from muie.domain import (
+    Entity,
+    Event,
+    Argument,
+    Region,
+    Relation,
+    Result,
+    Segment,
+    TextInput,
+    Trigger,
+    AudioInput,
+    ImageInput,
+)
+from muie.agent.inputs import default_schema
+from muie.settings import Settings
+from muie.agent.state import Request
+from muie.memory.store import Store
+from muie.memory.tables import ToolResult
 
 
 def result(k: int, image: str, audio: str) -> Result:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.domain import Result
+from muie.domain import Result
 from tests.cli import MUIE, Run, assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]

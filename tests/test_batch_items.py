@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.bulk.items import fingerprint, read_items
-from agent.errors import InputError
+from muie.agent.bulk.items import fingerprint, read_items
+from muie.errors import InputError
 
 
 def test_manifest_lines_that_are_not_items_fail_by_their_line(tmp_path: Path) -> None:

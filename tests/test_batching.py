@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from agent.batching import Batcher, active_run
+from muie.agent.batching import Batcher, active_run
 
 
 def test_one_run_calls_at_once():

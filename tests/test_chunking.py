@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.chunking import chunk_text
+from muie.tools.text.chunking import chunk_text
 
 WORD_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'-,;:\"()"
 SEPARATORS = [" ", " ", " ", " ", "  ", "\n", "\n\n", "\n \n", "\n\n\n", ". ", "! ", "? ", ".\n", '." ', "\t"]

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.domain import Segment
-from agent.settings import Settings
+from muie.domain import Segment
+from muie.settings import Settings
 from bench.grounded.common import Sentence
 from bench.grounded.speech import assemble, write_wav
-from memory.conversation import ask, history
-from memory.questions import parse_question
-from memory.store import Store
+from muie.agent.ask.conversation import ask, history
+from muie.agent.ask.questions import parse_question
+from muie.memory.store import Store
 from tests.cli import MUIE, assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]

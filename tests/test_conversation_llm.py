@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.api import Agent, make_request
-from agent.domain import Segment
-from agent.settings import Settings
-from memory.conversation import ask
+from muie.agent.api import Agent, make_request
+from muie.domain import Segment
+from muie.settings import Settings
+from muie.agent.ask.conversation import ask
 from tests.llm_server import ScriptedLLM, llama_endpoint, serve_in_thread
 
 MEDIA = Path(__file__).resolve().parents[1] / "examples" / "media"

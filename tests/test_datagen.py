@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.datagen import Record, Reject, parse_answer, rejects_path, round_trip, summary_path
-from agent.datagen.answer import gold_view, render_answer
-from agent.domain import Schema
-from agent.scoring import load_cases
+from muie.agent.datagen import Record, Reject, parse_answer, rejects_path, round_trip, summary_path
+from muie.agent.datagen.answer import gold_view, render_answer
+from muie.domain import Schema
+from muie.agent.scoring import load_cases
 from bench.grounded_eval import benchmark
 from tests.cli import assert_bad_input, muie
 

@@ -19,15 +19,15 @@ from matplotlib import cbook
 from PIL import Image
 from pydantic import ValidationError
 
-from agent.calls.detect import Detect, DetectArgs, DetectResult
-from agent.errors import CallError
-from agent.settings import Settings
-from tools import nanodet, people
-from tools.base import ToolContext
-from tools.boxes import iou, rle_mask
-from tools.detect import MODEL_SIDE, DetectTool, detect_objects
-from tools.detect_labels import resolve_classes
-from tools.tfjs_onnx import convert
+from muie.tools.image.detect import Detect, DetectArgs, DetectResult
+from muie.errors import CallError
+from muie.settings import Settings
+from muie.tools.models import nanodet, people
+from muie.tools.base import ToolContext
+from muie.tools.image.boxes import iou, rle_mask
+from muie.tools.image.detect import MODEL_SIDE, DetectTool, detect_objects
+from muie.tools.image.detect_labels import resolve_classes
+from muie.tools.models.tfjs_onnx import convert
 
 
 def grace_hopper() -> np.ndarray:

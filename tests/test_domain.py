@@ -10,7 +10,7 @@ import pytest
 from pycocotools import mask as mask_utils
 from pydantic import TypeAdapter, ValidationError
 
-from agent.domain import (
+from muie.domain import (
     RLE,
     Argument,
     AudioInput,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.domain import Result
-from agent.errors import InputError
-from agent.scoring import evaluate, load_cases, pair_cases
+from muie.domain import Result
+from muie.errors import InputError
+from muie.agent.scoring import evaluate, load_cases, pair_cases
 from tests.test_scoring import TEXT, ent, gold_result, text_case
 
 MUIE = Path(sys.executable).parent / "muie"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from agent.api import extract
-from agent.domain import Segment
-from agent.scoring.metrics import normalise, segment_iou
+from muie.agent.api import extract
+from muie.domain import Segment
+from muie.agent.scoring.metrics import normalise, segment_iou
 from bench.grounded.common import SCHEMA, Gold, Sentence
 from bench.grounded.speech import SR, assemble, speak, write_wav
 from tests.cli import MUIE, assert_bad_input, muie

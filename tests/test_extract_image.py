@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.api import extract
-from agent.domain import Region
-from agent.scoring.metrics import box_iou
+from muie.agent.api import extract
+from muie.domain import Region
+from muie.agent.scoring.metrics import box_iou
 from bench.grounded import KINDS
 from bench.grounded.cases import image_negative, image_ocr, image_paste
 from bench.grounded.common import SCHEMA, rng_for

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import muie
-from agent.domain import Schema
+from muie.domain import Schema
 
 SCHEMA = Schema.model_validate({
     "entity_types": ["person", "organization", "location"],

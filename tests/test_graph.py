@@ -3,12 +3,12 @@ and tool-call budgets, findings sent back, and the final repair."""
 
 from __future__ import annotations
 
-from agent.api import Agent
-from agent.domain import Entity, Mention, Relation, Schema
-from agent.draft import Draft
-from agent.settings import Settings
-from agent.state import Request
-from reasoner.base import Decision
+from muie.agent.api import Agent
+from muie.domain import Entity, Mention, Relation, Schema
+from muie.draft import Draft
+from muie.settings import Settings
+from muie.agent.state import Request
+from muie.reasoner.base import Decision
 from tests.scripted import ScriptedReasoner
 
 TEXT = "Marie Curie was born in Warsaw."

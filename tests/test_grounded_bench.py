@@ -20,7 +20,7 @@ import soundfile as sf  # noqa: E402
 from PIL import Image  # noqa: E402
 from pycocotools import mask as mask_utils  # noqa: E402
 
-from agent.domain import Result  # noqa: E402
+from muie.domain import Result  # noqa: E402
 from bench.grounded import KINDS  # noqa: E402
 from bench.grounded.generate import generate  # noqa: E402
 from bench.grounded.images import scaled_source  # noqa: E402

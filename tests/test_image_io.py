@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.errors import CallError, InputError
-from agent.settings import Settings
-from tools import image_io
-from tools.base import ToolContext
-from tools.image_io import ImageInfo, check_box, image_input, load_cached, load_rgb, probe
+from muie.errors import CallError, InputError
+from muie.settings import Settings
+from muie.tools.media import image_io
+from muie.tools.base import ToolContext
+from muie.tools.media.image_io import ImageInfo, check_box, image_input, load_cached, load_rgb, probe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -191,14 +191,14 @@ def test_huge_jpeg_decodes_reduced_in_little_memory(tmp_path: Path) -> None:
     assert big.stat().st_size < 5_000_000
     info = probe(big)
     assert (info.width, info.height, info.format, info.mode) == (20000, 20000, "JPEG", "L")
-    code = (f"from tools.image_io import load_rgb\nx, s = load_rgb({str(big)!r}, max_side=1000)\n"
+    code = (f"from muie.tools.media.image_io import load_rgb\nx, s = load_rgb({str(big)!r}, max_side=1000)\n"
             "result = dict(shape=list(x.shape), scale=s, left=float(x[:, :480].mean()), right=float(x[:, 520:].mean()),"
             " spread=int(x[:, :480].max()) - int(x[:, :480].min()))\n" + PEAK)
     result, peak_mb = _child_peak_mb(code)
     assert result["shape"] == [1000, 1000, 3] and result["scale"] == pytest.approx(0.05)
     assert abs(result["left"] - 40) <= 1 and abs(result["right"] - 200) <= 1 and result["spread"] <= 2
     # a full decode would hold 400 MB (grey) or 1.2 GB (RGB); reduced, it stays near the interpreter's own size
-    baseline, base_mb = _child_peak_mb("import tools.image_io\nresult = {}\n" + PEAK)
+    baseline, base_mb = _child_peak_mb("import muie.tools.media.image_io\nresult = {}\n" + PEAK)
     print(f"peak RSS decoding a 20000x20000 JPEG to 1000x1000: {peak_mb:.0f} MB (interpreter alone {base_mb:.0f} MB)")
     assert peak_mb - base_mb < 150, (peak_mb, base_mb)
 
@@ -219,7 +219,7 @@ def test_huge_png_is_refused_before_decoding(tmp_path: Path) -> None:
     big.write_bytes(PNG_SIG + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
                     + _png_chunk(b"IDAT", body) + _png_chunk(b"IEND", b""))
     assert probe(big).width == 20000
-    code = (f"from tools.image_io import load_rgb\nfrom agent.errors import InputError\n"
+    code = (f"from muie.tools.media.image_io import load_rgb\nfrom muie.errors import InputError\n"
             f"try:\n    load_rgb({str(big)!r}, max_side=1000)\n    result = 'decoded'\n"
             "except InputError as e:\n    result = [e.what, e.reason]\n" + PEAK)
     result, peak_mb = _child_peak_mb(code)

@@ -20,10 +20,18 @@ import torch
 from PIL import Image
 from skimage import data
 
-from agent.errors import InputError
-from agent.settings import Settings
-from tools.imagebind_scorer import (MEAN, SIZE, RegionTextScorer, bpe_path, crop, imagebind_module, imagebind_tiny,
-                                    tokenizer)
+from muie.errors import InputError
+from muie.settings import Settings
+from muie.tools.models.imagebind_scorer import (
+    MEAN,
+    SIZE,
+    RegionTextScorer,
+    bpe_path,
+    crop,
+    imagebind_module,
+    imagebind_tiny,
+    tokenizer,
+)
 
 LOGIT_SCALE = 30.0
 TEXTS = ["a cat", "a dog", "a cup of coffee", "a rocket"]

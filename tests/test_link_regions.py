@@ -10,14 +10,14 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from agent.calls import TOOL_CALL
-from agent.calls.link_regions import LinkRegionsArgs
-from agent.errors import CallError
-from agent.settings import Settings
-from agent.scoring.metrics import box_iou
+from muie.tools import TOOL_CALL
+from muie.tools.image.link_regions import LinkRegionsArgs
+from muie.errors import CallError
+from muie.settings import Settings
+from muie.agent.scoring.metrics import box_iou
 from bench.grounded.images import background, paste_photos
 from bench.grounded.images import save_png
-from tools import REGISTRY, ToolContext
+from muie.tools import REGISTRY, ToolContext
 
 TOOL = REGISTRY["link_regions.v1"]
 
@@ -80,8 +80,8 @@ def test_bad_calls_are_call_errors(scene):
 
 
 def test_sam_masks_and_imagebind_scores_through_the_settings(scene, tmp_path):
-    from tools.imagebind_scorer import imagebind_tiny
-    from tools.sam import build_sam_tiny
+    from muie.tools.models.imagebind_scorer import imagebind_tiny
+    from muie.tools.models.sam import build_sam_tiny
 
     torch.manual_seed(0)
     sam_path, ib_path = tmp_path / "sam_tiny.pth", tmp_path / "imagebind_tiny.pth"

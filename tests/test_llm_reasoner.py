@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.api import Agent, extract
-from agent.settings import Settings
-from reasoner.llm import LLMReasoner, locate
-from reasoner.llm_client import LLMError
+from muie.agent.api import Agent, extract
+from muie.settings import Settings
+from muie.reasoner.llm import LLMReasoner, locate
+from muie.reasoner.llm_client import LLMError
 from tests.cli import MUIE
 from tests.llm_server import ScriptedLLM, free_port, llama_endpoint, serve_in_thread
 
@@ -277,10 +277,10 @@ def test_meta_response_mode_plans_the_tools_in_reamo_form(scripted) -> None:  # 
 def test_the_critique_is_answered_with_targeted_calls(scripted) -> None:  # type: ignore[no-untyped-def]
     """A re-plan the verifier asks for (read a span again) becomes the embedded reasoner's
     targeted call; the run is not taken for a fallback because of it."""
-    from agent.api import make_request
-    from agent.draft import Draft
-    from agent.findings import Finding, Replan
-    from reasoner.base import View
+    from muie.agent.api import make_request
+    from muie.draft import Draft
+    from muie.findings import Finding, Replan
+    from muie.reasoner.base import View
 
     llm = scripted([{"status": 500}])  # never asked: nothing new to read
     s = settings(llm.url)

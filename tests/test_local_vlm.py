@@ -9,12 +9,12 @@ import json
 
 import pytest
 
-from agent.api import Agent, extract
-from agent.errors import InputError
-from agent.settings import Settings
-from reasoner.llm_client import LLMError
-from reasoner.llm_prompt import Extraction
-from reasoner.local_vlm import LocalModelClient, first_json_object, local_reasoner
+from muie.agent.api import Agent, extract
+from muie.errors import InputError
+from muie.settings import Settings
+from muie.reasoner.llm_client import LLMError
+from muie.reasoner.llm_prompt import Extraction
+from muie.reasoner.local_vlm import LocalModelClient, first_json_object, local_reasoner
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.api import Agent, make_request
-from agent.settings import Settings
-from memory.conversation import ask
-from memory.db import engine_for
-from memory.store import Store
+from muie.agent.api import Agent, make_request
+from muie.settings import Settings
+from muie.agent.ask.conversation import ask
+from muie.memory.db import engine_for
+from muie.memory.store import Store
 from tests.postgres import postgres_server
 from tests.store_writer import result
 
@@ -46,8 +46,8 @@ def test_runs_and_tool_results_kept_in_postgresql(pg):
 
 
 def test_writers_side_by_side(pg):
-    from agent.inputs import default_schema
-    from agent.state import Request
+    from muie.agent.inputs import default_schema
+    from muie.agent.state import Request
 
     store = Store(pg)
     before = store.counts()

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.api import Agent, make_request
-from agent.settings import Settings
-from memory.db import engine_for
-from memory.media import content_hash
-from memory.store import Store
+from muie.agent.api import Agent, make_request
+from muie.settings import Settings
+from muie.memory.db import engine_for
+from muie.memory.media import content_hash
+from muie.memory.store import Store
 from tests.cli import MUIE, assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]

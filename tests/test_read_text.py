@@ -17,13 +17,13 @@ from PIL import Image, ImageDraw, ImageFont
 from pydantic import ValidationError
 from skimage import data
 
-from agent.calls import _Args
-from agent.calls.read_text import ReadText, ReadTextArgs, ReadTextResult
-from agent.errors import CallError
-from agent.settings import Settings
-from tools.base import ToolContext
-from tools.boxes import iou
-from tools.read_text import ReadTextTool, merge, read_image, Word
+from muie.calls import Args
+from muie.tools.image.read_text import ReadText, ReadTextArgs, ReadTextResult
+from muie.errors import CallError
+from muie.settings import Settings
+from muie.tools.base import ToolContext
+from muie.tools.image.boxes import iou
+from muie.tools.image.read_text import ReadTextTool, merge, read_image, Word
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 Truth = list[tuple[str, tuple[int, int, int, int]]]
@@ -182,7 +182,7 @@ def test_box_reads_small_text_of_a_big_image_at_full_size(tmp_path: Path) -> Non
 def test_call_model_and_tool(images) -> None:
     path, truth = images["plain"]
     call = ReadText.model_validate({"tool": "read_text.v1", "arguments": {"input": "image0", "engine": "tesseract"}})
-    assert isinstance(call.arguments, ReadTextArgs) and isinstance(call.arguments, _Args)
+    assert isinstance(call.arguments, ReadTextArgs) and isinstance(call.arguments, Args)
     assert call.arguments.min_confidence == 0.5 and call.arguments.box is None
     for bad in ({"input": "image0", "engine": "paddle"}, {"input": "image0", "box": [10, 10, 5, 20]},
                 {"input": "image0", "min_confidence": 1.5}, {"input": "image0", "extra": 1}):

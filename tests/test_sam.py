@@ -18,9 +18,9 @@ import torch
 from segment_anything import SamPredictor
 from skimage import data
 
-from agent.errors import InputError
-from agent.settings import Settings
-from tools.sam import SamSegmenter, build_sam_tiny
+from muie.errors import InputError
+from muie.settings import Settings
+from muie.tools.models.sam import SamSegmenter, build_sam_tiny
 
 BOX = [60.0, 40.0, 330.0, 260.0]
 POINT = [215.0, 120.0]

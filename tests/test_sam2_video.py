@@ -10,14 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
-from agent.calls.track_video import TrackVideoArgs
-from agent.errors import InputError
-from agent.settings import Settings
+from muie.tools.video.track_video import TrackVideoArgs
+from muie.errors import InputError
+from muie.settings import Settings
 from tests.video_clips import clip, path_line
-from tools import video_io
-from tools.base import ToolContext
-from tools.sam2_video import Sam2Tracker, build_sam2_tiny
-from tools.track_video import TrackVideoTool
+from muie.tools.media import video_io
+from muie.tools.base import ToolContext
+from muie.tools.models.sam2_video import Sam2Tracker, build_sam2_tiny
+from muie.tools.video.track_video import TrackVideoTool
 
 
 def settings(path, **kw) -> Settings:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from agent.domain import RLE, Result
-from agent.scoring import Report, evaluate
-from agent.scoring.matching import hungarian
-from agent.scoring.metrics import box_iou, normalise, rle_iou, segment_iou, track_j
+from muie.domain import RLE, Result
+from muie.agent.scoring import Report, evaluate
+from muie.agent.scoring.matching import hungarian
+from muie.agent.scoring.metrics import box_iou, normalise, rle_iou, segment_iou, track_j
 
 TEXT = "Marie Curie, who worked for the University of Paris, met Albert Einstein in Brussels."
 W, H = 320, 240
@@ -301,7 +301,7 @@ def test_an_audio_segment_shifted_below_half_tiou():
 
 
 def test_overlap_functions():
-    from agent.domain import Segment, Track
+    from muie.domain import Segment, Track
 
     assert box_iou([0, 0, 10, 10], [5, 0, 15, 10]) == pytest.approx(1 / 3)
     assert box_iou([0, 0, 10, 10], [20, 20, 30, 30]) == 0.0

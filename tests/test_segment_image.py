@@ -13,15 +13,15 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from agent.calls.segment_image import SegmentImage, SegmentImageArgs, SegmentImageResult
-from agent.domain import ImageInput, Region, Result
-from agent.errors import CallError
-from agent.settings import Settings
-from tools.base import ToolContext
-from tools.boxes import iou, rle_mask
-from tools.proposals import perceive, propose
-from tools.regions import grabcut
-from tools.segment_image import SegmentImageTool
+from muie.tools.image.segment_image import SegmentImage, SegmentImageArgs, SegmentImageResult
+from muie.domain import ImageInput, Region, Result
+from muie.errors import CallError
+from muie.settings import Settings
+from muie.tools.base import ToolContext
+from muie.tools.image.boxes import iou, rle_mask
+from muie.tools.image.proposals import perceive, propose
+from muie.tools.image.regions import grabcut
+from muie.tools.image.segment_image import SegmentImageTool
 
 W, H = 640, 480
 CAT_RECT = (330, 150, 600, 330)

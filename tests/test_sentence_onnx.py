@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from tools.sentence_onnx import default_model_path, encoder
+from muie.tools.models.sentence_onnx import default_model_path, encoder
 
 TEXTS = ["person", "political party", "Apple chief executive Tim Cook met Angela Merkel in Berlin.",
          "a cat on a mat", "", "Ünïcödé names: Zoë Saldaña, Ærø, 東京", "word " * 400]
@@ -28,9 +28,9 @@ def test_onnx_vectors_are_the_pytorch_ones():
 
 
 def test_the_install_entry_names_its_steps():
-    proc = subprocess.run([sys.executable, "-m", "tools.install", "nanodet", "telepathy"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "muie.tools.install", "nanodet", "telepathy"], capture_output=True,
                           text=True)
     assert proc.returncode == 2 and "unknown: telepathy" in proc.stderr and "sentence-embedder" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "tools.install", "sentence-embedder"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "muie.tools.install", "sentence-embedder"], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("transformer.onnx")

@@ -15,10 +15,10 @@ import openai
 import pytest
 from PIL import Image
 
-from agent.api import extract
-from agent.domain import Result
-from agent.serve import create_app
-from agent.settings import Settings
+from muie.agent.api import extract
+from muie.domain import Result
+from muie.agent.serve.app import create_app
+from muie.settings import Settings
 from tests.llm_server import ScriptedLLM, serve_in_thread
 
 TOKEN = "s3cret-token"

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from agent.domain import Result
-from agent.serve import create_app
-from agent.settings import Settings
+from muie.domain import Result
+from muie.agent.serve.app import create_app
+from muie.settings import Settings
 from tests.llm_server import serve_in_thread
 from tests.video_clips import clip
 

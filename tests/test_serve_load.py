@@ -18,8 +18,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from agent.serve import create_app
-from agent.settings import Settings
+from muie.agent.serve.app import create_app
+from muie.settings import Settings
 from tests.llm_server import serve_in_thread
 
 TOKEN = "load-token"

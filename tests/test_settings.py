@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import InputError
-from agent.settings import Settings
+from muie.errors import InputError
+from muie.settings import Settings
 
 
 def test_environment_overrides_defaults(monkeypatch):

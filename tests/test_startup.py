@@ -27,7 +27,7 @@ MODELS = {"spacy", "onnxruntime", "mediapipe", "faster_whisper", "ctranslate2", 
 
 PROBE = """
 import json, sys
-from agent.cli import main
+from muie.agent.cli.main import main
 rc = main(sys.argv[1:])
 print(json.dumps({"rc": rc, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
 """

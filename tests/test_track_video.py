@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from agent.calls.track_video import TrackVideoArgs
-from agent.errors import CallError
-from agent.settings import Settings
+from muie.tools.video.track_video import TrackVideoArgs
+from muie.errors import CallError
+from muie.settings import Settings
 from tests.video_clips import clip, mean_iou, path_line, path_swing
-from tools.base import ToolContext
-from tools.track_video import TrackVideoTool
+from muie.tools.base import ToolContext
+from muie.tools.video.track_video import TrackVideoTool
 
 N = 60
 TOOL = TrackVideoTool()
@@ -109,7 +109,7 @@ def test_other_containers_track_as_well(tmp_path, ext):
 def test_a_faster_video_is_sampled(tmp_path):
     import cv2
 
-    from tools import video_io
+    from muie.tools.media import video_io
 
     src, fast = tmp_path / "line.avi", tmp_path / "fast.avi"
     gold = clip(src, n=N, route=path_line)

@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from agent.derived import DerivedText, SourceWord
-from agent.domain import Argument, Entity, Event, ImageInput, Mention, Region, Relation, Schema, Segment, Trigger
-from agent.draft import Draft
-from agent.findings import Finding
-from agent.settings import Settings
-from agent.state import Request
-from agent.verify import VerifyContext, verify_draft
-from agent.verify.assignment import mismatched
-from agent.verify.completeness import missing_arguments, missing_names, name_runs
-from agent.verify.duplicates import entity_duplicates, event_duplicates
-from agent.verify.evidence import Evidence
-from agent.verify.fixes import apply_fixes
-from agent.verify.support import unsupported
-from tools.base import ToolContext
+from muie.derived import DerivedText, SourceWord
+from muie.domain import Argument, Entity, Event, ImageInput, Mention, Region, Relation, Schema, Segment, Trigger
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.settings import Settings
+from muie.agent.state import Request
+from muie.agent.verify import VerifyContext, verify_draft
+from muie.agent.verify.assignment import mismatched
+from muie.agent.verify.completeness import missing_arguments, missing_names, name_runs
+from muie.agent.verify.duplicates import entity_duplicates, event_duplicates
+from muie.agent.verify.evidence import Evidence
+from muie.agent.verify.fixes import apply_fixes
+from muie.agent.verify.support import unsupported
+from muie.tools.base import ToolContext
 
 PHOTO = str(Path(__file__).resolve().parent.parent / "examples" / "media" / "photo.png")
 CAPTION = "An astronaut poses next to a coffee cup."
@@ -91,7 +91,7 @@ def test_a_region_the_image_does_not_support_is_dropped_and_found_again():
 
 
 def test_a_speck_of_a_mask_is_over_grounding():
-    from tools.boxes import mask_rle
+    from muie.tools.image.boxes import mask_rle
     import numpy as np
 
     m = np.zeros((480, 640), bool)
@@ -202,7 +202,7 @@ def test_one_name_with_two_types_takes_the_type_more_places_attest():
 
 
 def test_a_thing_only_seen_stands_on_its_own_score_and_goes_with_its_region():
-    from tools.boxes import mask_rle
+    from muie.tools.image.boxes import mask_rle
     import numpy as np
 
     seen = Entity(id="E2", text="person", type="person", groundings=[Region(
@@ -297,7 +297,7 @@ def test_checks_run_in_order_each_on_the_draft_the_last_one_fixed():
 
 @pytest.mark.parametrize("bad", [{"owner": "E9", "index": 0}, {"owner": "E1", "index": 5}])
 def test_a_fix_naming_nothing_changes_nothing(bad):
-    from agent.findings import DropGrounding
+    from muie.findings import DropGrounding
 
     draft = Draft(entities=[entity("E1", "coffee cup", "object", (29, 39), region(COFFEE_BOX))])
     f = Finding(check="over_grounding", message="x", fix=DropGrounding(**bad))
@@ -305,8 +305,8 @@ def test_a_fix_naming_nothing_changes_nothing(bad):
 
 
 def test_a_name_read_and_heard_in_another_case_is_exact_in_the_loop_and_one_entity_at_the_end():
-    from agent.calls import SpanCandidate
-    from agent.draft import DraftBuilder
+    from muie.tools.text.spans import SpanCandidate
+    from muie.draft import DraftBuilder
 
     b = DraftBuilder(Draft())
     b.add_entities("image0#ocr", [SpanCandidate(start=0, end=5, text="PARIS", type="location", score=0.9, source="x")])

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from agent.api import Agent, make_request
-from agent.domain import Entity, ImageInput, Mention, Region, Schema
-from agent.draft import Draft
-from agent.scoring.metrics import box_iou
-from agent.settings import Settings
-from agent.state import Request
+from muie.agent.api import Agent, make_request
+from muie.domain import Entity, ImageInput, Mention, Region, Schema
+from muie.draft import Draft
+from muie.agent.scoring.metrics import box_iou
+from muie.settings import Settings
+from muie.agent.state import Request
 from bench.perturb import PerturbedReasoner
-from reasoner.base import Decision
-from reasoner.embedded import EmbeddedReasoner
+from muie.reasoner.base import Decision
+from muie.reasoner.embedded import EmbeddedReasoner
 from tests.scripted import ScriptedReasoner
 
 MEDIA = Path(__file__).resolve().parent.parent / "examples" / "media"

@@ -9,11 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from agent.errors import InputError
+from muie.errors import InputError
 from tests.video_clips import FPS, H, W, clip, path_swing
-from tools import audio_io, video_io
-from tools.locate import crop, gray, locate
-from tools.shots import cuts
+from muie.tools.media import audio_io, video_io
+from muie.tools.video.locate import crop, gray, locate
+from muie.tools.video.shots import cuts
 
 
 @pytest.mark.parametrize("ext,codec", [(".mp4", "mpeg4"), (".avi", "mjpeg"), (".mkv", "h264"), (".webm", "vp8")])

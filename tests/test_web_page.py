@@ -13,8 +13,8 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
-from agent.serve import create_app
-from agent.settings import Settings
+from muie.agent.serve.app import create_app
+from muie.settings import Settings
 from tests.llm_server import serve_in_thread
 
 TOKEN = "page-token"

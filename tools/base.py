@@ -13,7 +13,7 @@ from typing import Any, Callable, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from agent.settings import Settings
+from muie.settings import Settings
 
 A = TypeVar("A", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -57,7 +57,7 @@ class Tool(Generic[A, R]):
 def readable_inputs(media: dict[str, str], probe: Callable[[str], Any]) -> list[str]:
     """Ids of the media inputs whose file ``probe`` reads (the others raise ``InputError``):
     for an error that names the inputs a call could have meant."""
-    from agent.errors import InputError
+    from muie.errors import InputError
 
     found = []
     for k, p in media.items():

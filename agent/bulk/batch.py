@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, \
     TimeRemainingColumn
 
-from agent.bulk import outdir
-from agent.bulk.items import Item, fingerprint, read_items
-from agent.bulk.summary import Summary
-from agent.bulk.threads import threads_per_worker
-from agent.bulk.work import Outcome, WorkerConfig
-from agent.domain import Schema
-from agent.errors import InputError, MuieError
-from agent.settings import Settings, default_settings
+from muie.agent.bulk import outdir
+from muie.agent.bulk.items import Item, fingerprint, read_items
+from muie.agent.bulk.summary import Summary
+from muie.agent.bulk.threads import threads_per_worker
+from muie.agent.bulk.work import Outcome, WorkerConfig
+from muie.domain import Schema
+from muie.errors import InputError, MuieError
+from muie.settings import Settings, default_settings
 
 REASONERS = ("embedded", "llm", "local")
 POLL_S = 0.5
@@ -56,7 +56,7 @@ def run_batch(source: Path, out: Path, *, workers: int = 1, engine: Literal["loc
               tasks: str | list[str] | None = None, reasoner: str = "embedded", settings: Settings | None = None,
               warm_up: bool = True, console: Console | None = None, progress: bool = True) -> Summary:
     """Extract every item of ``source`` (a JSONL manifest or a folder) into ``out``."""
-    from agent.inputs import parse_schema, parse_tasks
+    from muie.agent.inputs import parse_schema, parse_tasks
 
     settings = settings or default_settings()
     if workers < 1:
@@ -125,7 +125,7 @@ def _check_agent(reasoner: str, settings: Settings) -> None:
     """One agent built here, before any worker starts (no model loads: they load on first
     use): a bad configuration is an ``InputError`` now, not N workers failing, and what an
     agent sets up once on disk (the store's tables) is set up once, not raced by N workers."""
-    from agent.api import Agent
+    from muie.agent.api import Agent
 
     Agent(reasoner, settings)
 
@@ -165,10 +165,10 @@ def _record(folder: outdir.OutDir, summary: Summary, outcome: Outcome) -> None:
 
 def _engine(name: str, workers: int, config: WorkerConfig, address: str | None) -> Engine:
     if name == "ray":
-        from agent.bulk.ray_engine import RayEngine
+        from muie.agent.bulk.ray_engine import RayEngine
 
         return RayEngine(workers, config, address)
-    from agent.bulk.runner import LocalEngine
+    from muie.agent.bulk.runner import LocalEngine
 
     return LocalEngine(workers, config)
 

@@ -18,9 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agent.bulk.work import Outcome
-from agent.errors import InputError
-from agent.files import write_atomic
+from muie.agent.bulk.work import Outcome
+from muie.errors import InputError
+from muie.files import write_atomic
 
 RESULT_SUFFIX = ".result.json"
 FINISHED = "finished.jsonl"

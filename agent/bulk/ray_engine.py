@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from agent.bulk.items import Item
-from agent.bulk.runner import WorkerError
-from agent.bulk.threads import machine_cores
-from agent.bulk.work import Outcome, Worker, WorkerConfig
-from agent.errors import InputError
+from muie.agent.bulk.items import Item
+from muie.agent.bulk.runner import WorkerError
+from muie.agent.bulk.threads import machine_cores
+from muie.agent.bulk.work import Outcome, Worker, WorkerConfig
+from muie.errors import InputError
 
 OBJECT_STORE_BYTES = 128 * 1024 * 1024
 """Object store of a local Ray: results are small, so little shared memory is kept."""

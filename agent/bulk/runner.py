@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from agent.bulk.items import Item
-from agent.bulk.work import Outcome, Worker, WorkerConfig
-from agent.errors import MuieError
+from muie.agent.bulk.items import Item
+from muie.agent.bulk.work import Outcome, Worker, WorkerConfig
+from muie.errors import MuieError
 
 
 class WorkerError(MuieError):

@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agent.bulk.items import Item, fingerprint
-from agent.errors import InputError
-from agent.settings import Settings
+from muie.agent.bulk.items import Item, fingerprint
+from muie.errors import InputError
+from muie.settings import Settings
 
 WARM_UP_TEXT = "Ada Lovelace met Charles Babbage in London."
 AGENTS_BUILT = 0
@@ -61,11 +61,11 @@ class Worker:
 
     def __init__(self, config: WorkerConfig) -> None:
         global AGENTS_BUILT
-        from agent.bulk.threads import limit_threads
+        from muie.agent.bulk.threads import limit_threads
 
         t0 = time.perf_counter()
         limit_threads(config.threads)
-        from agent.api import Agent, make_request
+        from muie.agent.api import Agent, make_request
 
         self.config = config
         self.agent = Agent(config.reasoner, config.settings)
@@ -103,8 +103,8 @@ class Worker:
     def _request(self, item: Item) -> Any:
         from pathlib import Path
 
-        from agent.api import make_request
-        from agent.inputs import check_text, parse_schema, read_schema_file, read_text_file
+        from muie.agent.api import make_request
+        from muie.agent.inputs import check_text, parse_schema, read_schema_file, read_text_file
 
         if item.error is not None:
             raise InputError(item.source, item.error)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.datagen.answer import gold_view, parse_answer, round_trip
-from agent.datagen.record import Record, Reject
-from agent.datagen.store import rejects_path, summary_path
-from agent.datagen.summary import Summary, render
-from agent.errors import InputError, MuieError
-from agent.settings import Settings
+from muie.agent.datagen.answer import gold_view, parse_answer, round_trip
+from muie.agent.datagen.record import Record, Reject
+from muie.agent.datagen.store import rejects_path, summary_path
+from muie.agent.datagen.summary import Summary, render
+from muie.errors import InputError, MuieError
+from muie.settings import Settings
 
 __all__ = ["DatagenInterrupted", "Record", "Reject", "Summary", "generate", "gold_view", "parse_answer",
            "rejects_path", "render", "round_trip", "summary_path"]
@@ -37,9 +37,9 @@ def generate(annotated: str | Path, out: str | Path, mode: str = "template", var
              schema: str | Path | None = None, media_root: str | Path | None = None, limit: int | None = None,
              settings: Settings | None = None, progress: bool = False) -> Summary:
     """Write the records of the annotated cases into ``out`` (JSONL), continuing what is there."""
-    from agent.datagen.cases import jobs, load_annotated
-    from agent.datagen.runner import run
-    from agent.files import check_writable
+    from muie.agent.datagen.cases import jobs, load_annotated
+    from muie.agent.datagen.runner import run
+    from muie.files import check_writable
 
     s = settings or Settings.from_env()
     src, dst = Path(annotated), Path(out)
@@ -59,11 +59,11 @@ def generate(annotated: str | Path, out: str | Path, mode: str = "template", var
     cases, sch = load_annotated(src, Path(schema) if schema is not None else None)
     todo = jobs(cases[:limit], sch, mode, n_variants, str(src))
     if mode == "llm":
-        from agent.datagen.llm import LLMWriter
+        from muie.agent.datagen.llm import LLMWriter
 
         writer = LLMWriter(s)
     else:
-        from agent.datagen.template import TemplateWriter
+        from muie.agent.datagen.template import TemplateWriter
 
         writer = TemplateWriter()  # type: ignore[assignment]
     return run(todo, writer, dst, s, root, progress=progress)

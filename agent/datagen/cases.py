@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from agent.datagen.answer import GoldView, gold_view
-from agent.datagen.record import digest
-from agent.domain import Result, Schema
-from agent.errors import InputError
-from agent.scoring import Case, load_cases
+from muie.agent.datagen.answer import GoldView, gold_view
+from muie.agent.datagen.record import digest
+from muie.domain import Result, Schema
+from muie.errors import InputError
+from muie.agent.scoring import Case, load_cases
 
 MODALITY_WORDS = {"text": ("the text", "the texts"), "image": ("the image", "the images"),
                   "audio": ("the recording", "the recordings"), "video": ("the video", "the videos")}
@@ -44,7 +44,7 @@ class Job:
 
 def load_annotated(path: Path, schema_path: Path | None = None) -> tuple[list[Case], Schema]:
     """The cases of ``path`` (each given an id: its own, else ``case<n>``) and their schema."""
-    from agent.inputs import read_schema_file
+    from muie.agent.inputs import read_schema_file
 
     cases = load_cases(path)
     seen: dict[str, Case] = {}
@@ -155,7 +155,7 @@ def context(job: Job) -> str:
 
 
 def placeholders(result: Result) -> str:
-    from agent.datagen.record import PLACEHOLDER
+    from muie.agent.datagen.record import PLACEHOLDER
 
     paths = media_paths(result)
     return "".join(f"{PLACEHOLDER[m]}\n" for m in ("image", "audio", "video") for _ in paths[m])

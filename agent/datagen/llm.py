@@ -27,13 +27,13 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined, Template
 from pydantic import BaseModel, Field
 
-from agent.datagen.answer import SECTIONS, Step, q, render_extraction
-from agent.datagen.cases import Job, asked, context, sources
-from agent.datagen.record import PLACEHOLDER, Record, Rejected, Usage
-from agent.datagen.template import compose, pick
-from agent.settings import Settings
-from prompts import load
-from reasoner.llm_client import LLMClient, LLMError
+from muie.agent.datagen.answer import SECTIONS, Step, q, render_extraction
+from muie.agent.datagen.cases import Job, asked, context, sources
+from muie.agent.datagen.record import PLACEHOLDER, Record, Rejected, Usage
+from muie.agent.datagen.template import compose, pick
+from muie.settings import Settings
+from muie.prompts import load
+from muie.reasoner.llm_client import LLMClient, LLMError
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False)
 _IDS = re.compile(r"\b(?:image|audio|video)\d+\b")

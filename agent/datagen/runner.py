@@ -25,14 +25,14 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from agent.datagen.cases import Job, problems
-from agent.datagen.llm import transient
-from agent.datagen.record import Record, Reject, Rejected
-from agent.datagen.store import Appender, read_lines, rejects_path, summary_path
-from agent.datagen.summary import Summary, ThisRun, summarize
-from agent.files import write_atomic
-from agent.settings import Settings
-from reasoner.llm_client import LLMError
+from muie.agent.datagen.cases import Job, problems
+from muie.agent.datagen.llm import transient
+from muie.agent.datagen.record import Record, Reject, Rejected
+from muie.agent.datagen.store import Appender, read_lines, rejects_path, summary_path
+from muie.agent.datagen.summary import Summary, ThisRun, summarize
+from muie.files import write_atomic
+from muie.settings import Settings
+from muie.reasoner.llm_client import LLMError
 
 
 class Writer(Protocol):

@@ -16,8 +16,8 @@ from typing import Any, Callable, TypeVar
 
 from pydantic import ValidationError
 
-from agent.datagen.record import Record, Reject
-from agent.errors import InputError
+from muie.agent.datagen.record import Record, Reject
+from muie.errors import InputError
 
 T = TypeVar("T", Record, Reject)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.datagen.record import Record, Reject
-from agent.settings import Settings
+from muie.agent.datagen.record import Record, Reject
+from muie.settings import Settings
 
 
 class ThisRun(BaseModel):

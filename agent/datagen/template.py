@@ -12,10 +12,10 @@ from typing import Sequence, TypeVar
 
 from jinja2 import Environment, StrictUndefined
 
-from agent.datagen.answer import render_answer, round_trip
-from agent.datagen.cases import Job, asked, context, media_paths, placeholders, sources
-from agent.datagen.record import Record, RecordMeta, Rejected, Turn, Usage
-from prompts import load
+from muie.agent.datagen.answer import render_answer, round_trip
+from muie.agent.datagen.cases import Job, asked, context, media_paths, placeholders, sources
+from muie.agent.datagen.record import Record, RecordMeta, Rejected, Turn, Usage
+from muie.prompts import load
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 T = TypeVar("T")

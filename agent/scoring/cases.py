@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.scoring.conll import read_conll
-from agent.domain import Entity, Mention, Result, TextInput
-from agent.errors import InputError
+from muie.agent.scoring.conll import read_conll
+from muie.domain import Entity, Mention, Result, TextInput
+from muie.errors import InputError
 
 _RESULT_KEYS = set(Result.model_fields)
 

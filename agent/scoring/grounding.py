@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import Field
 
-from agent.domain import Region, Segment, Track
+from muie.domain import Region, Segment, Track
 
 from .matching import Thing, hungarian
 from .metrics import Accuracy, Additive, Mean, OverGrounding, box_iou, mask_iou, segment_iou, track_j

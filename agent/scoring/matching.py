@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from agent.domain import Entity, Event, Region, Segment, Track
+from muie.domain import Entity, Event, Region, Segment, Track
 
 from .metrics import box_iou, normalise, segment_iou, track_j
-from tools.assignment import max_assignment
+from muie.tools.assignment import max_assignment
 
 G = TypeVar("G")
 P = TypeVar("P")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, computed_field
 
-from agent.domain import RLE, Region, Segment, Track
+from muie.domain import RLE, Region, Segment, Track
 
 # --------------------------------------------------------------------------- figures
 

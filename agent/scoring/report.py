@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from agent.files import write_atomic
+from muie.files import write_atomic
 
 from .grounding import GroundingScores
 from .metrics import PRF, Accuracy, Additive, Mean

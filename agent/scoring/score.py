@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from agent.domain import Result
+from muie.domain import Result
 
 from .cases import Case, as_case, pair_cases
 from .grounding import score_groundings

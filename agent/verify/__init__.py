@@ -18,16 +18,22 @@ from __future__ import annotations
 
 from typing import Callable
 
-from agent.draft import Draft
-from agent.findings import Finding
-from agent.verify.assignment import mismatched
-from agent.verify.completeness import missing_arguments, missing_names
-from agent.verify.consistency import CONSISTENCY, mentions_match_text, one_type, references_resolve, types_in_schema
-from agent.verify.context import VerifyContext
-from agent.verify.duplicates import entity_duplicates, event_duplicates
-from agent.verify.evidence import Evidence
-from agent.verify.fixes import apply_fixes
-from agent.verify.support import unsupported
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.agent.verify.assignment import mismatched
+from muie.agent.verify.completeness import missing_arguments, missing_names
+from muie.agent.verify.consistency import (
+    CONSISTENCY,
+    mentions_match_text,
+    one_type,
+    references_resolve,
+    types_in_schema,
+)
+from muie.agent.verify.context import VerifyContext
+from muie.agent.verify.duplicates import entity_duplicates, event_duplicates
+from muie.agent.verify.evidence import Evidence
+from muie.agent.verify.fixes import apply_fixes
+from muie.agent.verify.support import unsupported
 
 Check = Callable[[Draft, VerifyContext], list[Finding]]
 

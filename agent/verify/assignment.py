@@ -21,13 +21,13 @@ import re
 
 import numpy as np
 
-from agent.derived import OCR, derived_id
-from agent.domain import Entity, Region
-from agent.draft import Draft, seen_only
-from agent.findings import Finding, MoveGrounding
-from agent.verify.context import VerifyContext
-from agent.verify.evidence import said_in
-from tools.assignment import max_assignment
+from muie.derived import OCR, derived_id
+from muie.domain import Entity, Region
+from muie.draft import Draft, seen_only
+from muie.findings import Finding, MoveGrounding
+from muie.agent.verify.context import VerifyContext
+from muie.agent.verify.evidence import said_in
+from muie.tools.assignment import max_assignment
 
 MARGIN = 0.05
 MAX_ROWS = 32

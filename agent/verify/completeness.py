@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 
-from agent.derived import OCR
-from agent.draft import Draft
-from agent.findings import Finding, Replan
-from agent.verify.context import VerifyContext
+from muie.derived import OCR
+from muie.draft import Draft
+from muie.findings import Finding, Replan
+from muie.agent.verify.context import VerifyContext
 
 WORD = re.compile(r"[A-Za-z][\w'&-]*(?:\.[A-Za-z][\w'&-]*)*\.?")
 """A word; dots inside it (``U.S.``) and one after it (``Inc.``) belong to it."""

@@ -8,9 +8,9 @@ hold); whatever is left is repaired at the end, so the output always follows the
 
 from __future__ import annotations
 
-from agent.draft import Draft
-from agent.findings import Finding
-from agent.state import Request
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.agent.state import Request
 
 
 def references_resolve(draft: Draft, req: Request) -> list[Finding]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.settings import Settings
-from agent.state import Request
-from agent.verify.evidence import Evidence
+from muie.settings import Settings
+from muie.agent.state import Request
+from muie.agent.verify.evidence import Evidence
 
 
 @dataclass

@@ -22,11 +22,11 @@ event of that type nearest in time, or the only one of that type.
 
 from __future__ import annotations
 
-from agent.domain import Entity, Event, Grounding, Region, Segment
-from agent.draft import Draft
-from agent.findings import Finding, Merge
-from agent.verify.context import VerifyContext
-from agent.verify.evidence import overlap, spelling, within, words
+from muie.domain import Entity, Event, Grounding, Region, Segment
+from muie.draft import Draft
+from muie.findings import Finding, Merge
+from muie.agent.verify.context import VerifyContext
+from muie.agent.verify.evidence import overlap, spelling, within, words
 
 CLOSE_SPELLING = 0.85
 SAME_PLACE = 0.7

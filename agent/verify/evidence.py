@@ -13,10 +13,10 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from agent.derived import OCR, SPEECH, DerivedText
-from agent.domain import Grounding, Region, Segment
-from agent.scoring.metrics import box_iou
-from agent.state import Request
+from muie.derived import OCR, SPEECH, DerivedText
+from muie.domain import Grounding, Region, Segment
+from muie.agent.scoring.metrics import box_iou
+from muie.agent.state import Request
 
 PUNCT = ".,;:!?'\"()[]{}"
 
@@ -100,7 +100,7 @@ class Evidence:
             return None
         key = (input_id, tuple(round(v, 1) for v in bbox), text, entity_type)
         if key not in self._support:
-            from tools.region_support import RegionSupportArgs, RegionSupportCheck
+            from muie.tools.image.region_support import RegionSupportArgs, RegionSupportCheck
 
             check, args = RegionSupportCheck(), RegionSupportArgs(input=input_id, bbox=list(bbox), text=text,
                                                                   entity_type=entity_type)

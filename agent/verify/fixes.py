@@ -6,10 +6,10 @@ applied before the next check runs.
 
 from __future__ import annotations
 
-from agent.domain import Argument, Entity, Event, Grounding, Region
-from agent.draft import Draft
-from agent.findings import DropGrounding, Finding, Merge, MoveGrounding
-from agent.verify.evidence import overlap
+from muie.domain import Argument, Entity, Event, Grounding, Region
+from muie.draft import Draft
+from muie.findings import DropGrounding, Finding, Merge, MoveGrounding
+from muie.agent.verify.evidence import overlap
 
 SAME = 0.9
 """Box or time IoU at which two groundings of one thing are the same grounding."""

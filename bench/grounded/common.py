@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from agent.domain import Result
+from muie.domain import Result
 
 # The label schema the benchmark's gold uses (written next to the cases as schema.json).
 SCHEMA: dict[str, Any] = {

@@ -1,0 +1,1 @@
+"""Questions about media, answered from kept results, as conversations."""

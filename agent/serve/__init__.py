@@ -1,0 +1,1 @@
+"""``muie serve``: the HTTP API, the OpenAI-compatible endpoint and the web page."""

@@ -1,0 +1,1 @@
+"""The image tools: words read, things detected, regions proposed, segmented and linked."""

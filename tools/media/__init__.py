@@ -1,0 +1,1 @@
+"""Media files in: images, audio and video decoded, their damage noted."""

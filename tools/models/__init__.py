@@ -1,0 +1,1 @@
+"""The models behind the tools, each loaded lazily, once per process."""

@@ -1,0 +1,33 @@
+"""One way to open an ONNX model for the CPU: threads, quiet logs, and memory that is given back.
+
+``lean`` sessions run without onnxruntime's memory arena and memory-pattern planning:
+every buffer of a run is freed when the run ends, instead of being kept (and grown)
+for the next. For ISNet, whose 1024x1024 activations take about a gigabyte, that keeps
+a process at ~1.1 GB instead of 2.2 GB after two images, at the same speed; small
+models keep the arena, which costs them nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from muie.tools.base import cpu_threads
+
+
+def open_session(path: str | Path, threads: int, lean: bool = False, spin: bool = True) -> Any:
+    """An ``onnxruntime.InferenceSession`` of ``path`` on the CPU with ``threads`` threads
+    (or the process's limit, ``tools.base.cpu_threads``); ``spin=False`` lets idle
+    threads sleep (they lose on a busy CPU)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = cpu_threads(threads)
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    if lean:
+        opts.enable_cpu_mem_arena = False
+        opts.enable_mem_pattern = False
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])

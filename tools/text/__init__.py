@@ -1,0 +1,1 @@
+"""The text tools: entities, relations and events in a chunk of text."""
