@@ -163,11 +163,14 @@ def test_folder_items_with_media_and_the_output_folder_inside(tmp_path: Path) ->
     check_workers(s["worker_stats"], workers=1, items=2)
 
 
-def start_batch(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """A batch in a session of its own, so that a signal reaches it and its workers as a terminal's would."""
+def start_batch(cwd: Path, *args: str, store: str = "store") -> subprocess.Popen[str]:
+    """A batch in a session of its own, so that a signal reaches it and its workers as a terminal's would;
+    with a new store of its own, so that every item is worked (none answered from a run or tool results
+    kept before) and the batch is still running when it is stopped."""
+    env = {**os.environ, "MUIE_DATA_DIR": str(cwd / store)}
     return subprocess.Popen([str(MUIE), "batch", "items.jsonl", "--out", "out", "--no-progress", *args], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
 
 
 def stop_when_finished(proc: subprocess.Popen[str], out: Path, count: int, sig: signal.Signals) -> tuple[int, str]:
@@ -212,7 +215,7 @@ def test_a_batch_stopped_or_killed_goes_on_where_it_stopped(tmp_path: Path) -> N
     no_torn_files(out)
 
     # killed outright (as by a crash), later on
-    rc, _ = stop_when_finished(start_batch(tmp_path), out, len(first) + 2, signal.SIGKILL)
+    rc, _ = stop_when_finished(start_batch(tmp_path, store="store2"), out, len(first) + 2, signal.SIGKILL)
     assert rc == -signal.SIGKILL
     second = [row["id"] for row in jsonl(out / "finished.jsonl")]
     assert len(first) + 2 <= len(second) < len(ids)

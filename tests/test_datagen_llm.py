@@ -219,7 +219,7 @@ def test_concurrency_is_the_limit_of_requests_in_flight(tmp_path: Path, scripted
 def test_a_killed_run_resumes_with_one_record_per_case(tmp_path: Path, scripted: Any, sig: int) -> None:
     """Killed (SIGKILL: nothing runs after) or interrupted (Ctrl-C: it stops, says so, writes
     its summary) mid-run, then run again: every case once, nothing torn, nothing asked twice."""
-    n = 10
+    n = 24  # 5 s of answers after the third: the run is still going when the signal comes, on any machine
     llm = scripted([answer({"instruction": "List the named things.", "reasoning": "Read the text."})], delay=0.4)
     src, out = conll(tmp_path, n), tmp_path / "out.jsonl"
     env = {**os.environ, "MUIE_LLM_BASE_URL": llm.url, "MUIE_LLM_MODEL": "scripted", "MUIE_LLM_MODE": "json",
