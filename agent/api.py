@@ -5,39 +5,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from muie.agent.batching import active_run
 from muie.agent.damage import damage_warning
+from muie.agent.inputs import check_text, default_schema, parse_schema, parse_tasks
 from muie.domain import AudioInput, ImageInput, Result, Schema, TraceStep, VideoInput
 from muie.errors import InputError
-from muie.agent.inputs import check_text, default_schema, parse_schema, parse_tasks
+from muie.reasoner import Reasoner, make_reasoner
+from muie.request import Request
 from muie.settings import Settings, default_settings
-from muie.agent.state import Request
-from muie.reasoner.base import Reasoner
-
 
 log = logging.getLogger("muie")
 MediaT = TypeVar("MediaT", ImageInput, AudioInput, VideoInput)
 
 
 def _reasoner(name: str | Reasoner, settings: Settings) -> Reasoner:
-    if not isinstance(name, str):
-        return name
-    if name == "embedded":
-        from muie.reasoner.embedded import EmbeddedReasoner
-
-        return EmbeddedReasoner(settings)
-    if name == "llm":
-        from muie.reasoner.llm import LLMReasoner
-
-        return LLMReasoner(settings)
-    if name == "local":
-        from muie.reasoner.local_vlm import local_reasoner
-
-        return local_reasoner(settings)
-    raise InputError("--reasoner", f"unknown reasoner {name!r} (available: embedded, llm, local)")
+    return make_reasoner(name, settings) if isinstance(name, str) else name
 
 
 class Agent:
@@ -45,10 +31,15 @@ class Agent:
 
     The graph, the tools and their models are built on the first run that needs them: a
     request the store has answered before (``memory.kept_runs``) is answered without them.
+
+    ``store``: keep runs and tool results in the configured store (``store_url``, else
+    ``data_dir``), as the settings ``store_runs`` and ``tool_cache`` say. Off by default: a
+    library call writes nothing unless asked; the command line, the server, batches and
+    conversations ask.
     """
 
     def __init__(self, reasoner: str | Reasoner = "embedded", settings: Settings | None = None,
-                 tools: dict | None = None) -> None:  # type: ignore[type-arg]
+                 tools: dict | None = None, store: bool = False) -> None:  # type: ignore[type-arg]
         self.settings = settings or default_settings()
         self.reasoner = _reasoner(reasoner, self.settings)
         self._tools = tools
@@ -60,7 +51,7 @@ class Agent:
         s = self.settings
         self.recursion_limit = 4 * (s.max_iterations + 1) * (s.max_call_retries + 1) + 10
         self.store = None
-        if s.store_runs or s.tool_cache:
+        if store and (s.store_runs or s.tool_cache):
             from muie.memory.store import open_store
 
             self.store = open_store(s)
@@ -171,8 +162,8 @@ class Agent:
 
 
 @lru_cache(maxsize=4)
-def _default_agent(reasoner: str) -> Agent:
-    return Agent(reasoner)
+def _default_agent(reasoner: str, store: bool = False) -> Agent:
+    return Agent(reasoner, store=store)
 
 
 def make_request(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
@@ -182,8 +173,7 @@ def make_request(text: str | None = None, images: Sequence[str] = (), audio: Seq
     audio = [audio] if isinstance(audio, str) else list(audio)
     video = [video] if isinstance(video, str) else list(video)
     if text is None and not audio and not images and not video:
-        raise InputError("input", "nothing to extract from: give text (--text or --text-file) or media "
-                                  "(--image, --audio, --video)")
+        raise InputError("input", "nothing to extract from: give text or media (images, audio, video)")
     if text is not None:
         check_text(text)
     sch = default_schema() if schema is None else parse_schema(schema)
@@ -246,10 +236,12 @@ def _warn(inp: MediaT) -> MediaT:
 
 def extract(text: str | None = None, images: Sequence[str] = (), audio: Sequence[str] = (),
             video: Sequence[str] = (), schema: Schema | dict[str, Any] | None = None,
-            tasks: str | list[str] | None = None, reasoner: str = "embedded", agent: Agent | None = None) -> Result:
-    """Extract entities, relations and events, grounded, from the inputs."""
+            tasks: str | list[str] | None = None, reasoner: str = "embedded", agent: Agent | None = None,
+            store: bool = False) -> Result:
+    """Extract entities, relations and events, grounded, from the inputs. ``store``: keep the
+    run (and answer a request kept before from it), see ``Agent``."""
     request = make_request(text, images, audio, video, schema, tasks)
-    return (agent or _default_agent(reasoner)).run(request)
+    return (agent or _default_agent(reasoner, store)).run(request)
 
 
 def extract_batch(texts: Sequence[str], schema: Schema | dict[str, Any] | None = None,

@@ -10,7 +10,7 @@ that fail to decode are met by the tools, so the finish node looks again.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from muie.domain import AudioInput, ImageInput, Input, VideoInput
 from muie.findings import Finding

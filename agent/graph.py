@@ -1,8 +1,8 @@
 """The agent as a LangGraph state machine.
 
-    perceive -> reason -> validate -> act -> verify -> reason ... -> finish
-                  ^          |                  |
-                  +- invalid calls (bounded) ---+- findings or more to do (bounded)
+    perceive -> reason -> validate -> act -> absorb -> verify -> reason ... -> finish
+                  ^          |                            |
+                  +- invalid calls (bounded) -------------+- findings or more to do (bounded)
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ def after_verify(state: AgentState, deps: Deps) -> Literal["reason", "finish"]:
 
 def build_graph(deps: Deps):  # type: ignore[no-untyped-def]
     g = StateGraph(AgentState)
-    for name in ("perceive", "reason", "validate", "act", "verify", "finish"):
+    for name in ("perceive", "reason", "validate", "act", "absorb", "verify", "finish"):
         g.add_node(name, partial(getattr(nodes, name), deps=deps))
     g.add_edge(START, "perceive")
     g.add_edge("perceive", "reason")
     g.add_conditional_edges("reason", after_reason)
     g.add_conditional_edges("validate", after_validate)
-    g.add_edge("act", "verify")
+    g.add_edge("act", "absorb")
+    g.add_edge("absorb", "verify")
     g.add_conditional_edges("verify", partial(after_verify, deps=deps), ["reason", "finish"])
     g.add_edge("finish", END)
     return g.compile()

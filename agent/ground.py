@@ -12,10 +12,11 @@ from __future__ import annotations
 from muie.derived import DerivedText
 from muie.domain import Grounding, Mention
 from muie.draft import Draft
-from muie.agent.state import Request
+from muie.request import Request
 
 
-def _split(mentions: list[Mention], derived: dict[str, DerivedText], score: float) -> tuple[list[Mention], list[Grounding]]:
+def _split(mentions: list[Mention], derived: dict[str, DerivedText],
+           score: float) -> tuple[list[Mention], list[Grounding]]:
     kept, segments = [], []
     for m in mentions:
         d = derived.get(m.input)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from muie import prompts
 from muie.domain import Schema
 from muie.errors import InputError
-from muie.agent.state import ALL_TASKS, Task
+from muie.request import ALL_TASKS, Task
 
 MAX_TEXT_BYTES = 50 * 1024 * 1024
 
@@ -38,7 +38,7 @@ def read_text_file(path: str | Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def check_text(text: str, what: str = "--text") -> str:
+def check_text(text: str, what: str = "text") -> str:
     if not text.strip():
         raise InputError(what, "the text is empty")
     if "\x00" in text:
@@ -54,7 +54,8 @@ def parse_schema(data: Any, what: str = "schema") -> Schema:
     if isinstance(data, Schema):
         return data
     if not isinstance(data, dict):
-        raise InputError(what, f"must be a JSON object with entity_types, relation_types, event_types, not {type(data).__name__}")
+        raise InputError(what, "must be a JSON object with entity_types, relation_types, event_types, "
+                               f"not {type(data).__name__}")
     try:
         return Schema.model_validate(data)
     except ValidationError as e:
@@ -87,7 +88,7 @@ def schema_from_lists(entity_types: str | None, relation_types: str | None, even
         events[name.strip()] = [r.strip() for r in roles.split("/") if r.strip()]
     return parse_schema(
         {"entity_types": split(entity_types), "relation_types": split(relation_types), "event_types": events},
-        "--entity-types/--relation-types/--event-types",
+        "types",
     )
 
 
@@ -97,5 +98,5 @@ def parse_tasks(tasks: str | list[str] | None) -> list[Task]:
     items = [t.strip().lower() for t in (tasks.split(",") if isinstance(tasks, str) else tasks) if t.strip()]
     bad = [t for t in items if t not in ALL_TASKS]
     if bad or not items:
-        raise InputError("--tasks", f"unknown task(s) {bad or items}; choose from {','.join(ALL_TASKS)}")
+        raise InputError("tasks", f"unknown task(s) {bad or items}; choose from {','.join(ALL_TASKS)}")
     return list(dict.fromkeys(items))  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """The graph's nodes: plain functions from the state to a partial update.
 
-perceive -> reason -> validate -> act -> verify -> (reason again | finish)
+perceive -> reason -> validate -> act -> absorb -> verify -> (reason again | finish)
 
 Their dependencies (the reasoner, the tools, the settings) come in a ``Deps`` bundle
 bound when the graph is built.
@@ -15,26 +15,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from muie.agent import absorb as absorbing
 from muie.agent.batching import Batcher
-from muie.agent.call_keys import call_key
-from muie.tools import TOOL_CALL, TOOL_NAMES, Observation, ToolCall
-from muie.tools.audio.transcribe import TranscribeResult
-from muie.domain import Result, Segment, TextInput, TraceStep
-from muie.tools.image.read_text import ReadTextResult
 from muie.agent.damage import damage_findings, late_damage
-from muie.derived import OCR, from_ocr, from_transcript
-from muie.draft import Draft
 from muie.agent.ground import ground_media
-from muie.agent.repair import repair
+from muie.agent.state import AgentState
 from muie.agent.verify import Evidence, VerifyContext, consistency, is_open, verify_draft
-from muie.findings import Finding
+from muie.domain import Result, Segment, TextInput, TraceStep
+from muie.draft import Draft
 from muie.errors import CallError, InputError
-from muie.settings import Settings
-from muie.agent.state import AgentState, Chunk, Request
+from muie.findings import Finding
 from muie.reasoner.base import Reasoner, View
-from muie.tools import Tool, ToolContext
+from muie.repair import repair
+from muie.settings import Settings
+from muie.tools import TOOL_CALL, TOOL_NAMES, Observation, Tool, ToolCall, ToolContext
 from muie.tools.text.chunking import chunk_text
-
 
 MAX_PARALLEL_TOOLS = 4
 """Tools of one round that run side by side."""
@@ -43,9 +38,9 @@ MAX_PARALLEL_TOOLS = 4
 @dataclass
 class Deps:
     reasoner: Reasoner
-    tools: dict[str, Tool]
+    tools: dict[str, Tool[Any, Any]]
     settings: Settings
-    batchers: dict[str, Batcher] = field(default_factory=dict)
+    batchers: dict[str, Batcher[Any, Any]] = field(default_factory=dict)
     cache: Any = None
     """A ``memory.tool_cache.ToolCache``: tool results kept for the same media, tool and arguments."""
 
@@ -67,13 +62,15 @@ def perceive(state: AgentState, deps: Deps) -> dict[str, Any]:
     inputs = [TextInput(id=i) for i in req.texts if i not in known] + list(req.inputs)
     req = req.model_copy(update={"inputs": inputs})
     damaged = damage_findings(inputs)
+    extra: dict[str, Any] = {"findings": [f.model_dump(exclude_none=True) for f in damaged]} if damaged else {}
     return {
         "request": req, "chunks": chunks, "draft": Draft(), "iteration": 0, "retries": 0, "tool_calls": 0,
-        "history": [], "observations": [], "findings": [], "critiqued": [], "call_errors": [], "done": False, "model_seconds": 0.0,
+        "history": [], "observations": [], "findings": [], "critiqued": [], "call_errors": [], "done": False,
+        "model_seconds": 0.0,
         "trace": [_step(state, "perceive", f"{len(inputs)} input(s); text in {len(chunks)} chunk(s)"
                         + "".join(f"; {f.where} damaged" for f in damaged),
                         chunks=[[s, e] for _, s, e in chunks] if not req.is_batch else len(chunks),
-                        **({"findings": [f.model_dump(exclude_none=True) for f in damaged]} if damaged else {}))],
+                        **extra)],
     }
 
 
@@ -176,21 +173,20 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
                            arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
                            seconds=round(dt, 4), **extra))
     observed = [o for o in observations if o is not None]
-    request, chunks = _absorb_media_texts(state["request"], observed, deps.settings.chunk_chars)
-    if request is not state["request"]:
-        new = request.derived[len(state["request"].derived):]
-        trace.append(_step(state, "act", "words of " + ", ".join(f"{d.source} ({d.kind})" for d in new)
-                           + f" become text: {len(chunks)} new chunk(s)", len(trace)))
     return {
-        "request": request,
-        "chunks": state.get("chunks", []) + chunks,
         "observations": observed,
-        "history": state.get("history", []) + [call_key(c) for c in calls],
+        "history": state.get("history", []) + [deps.tools[c.tool].key(c.arguments) for c in calls],
         "tool_calls": state.get("tool_calls", 0) + len(calls),
         "calls": [],
         "model_seconds": state.get("model_seconds", 0.0) + model_s,
         "trace": trace,
     }
+
+
+def absorb(state: AgentState, deps: Deps) -> dict[str, Any]:
+    """The round's results merged into the draft (``muie.agent.absorb``): the draft every
+    reasoner and the verifier read next."""
+    return absorbing.absorb(dict(state), deps.settings.chunk_chars, len(state.get("trace", [])))
 
 
 def verify(state: AgentState, deps: Deps) -> dict[str, Any]:
@@ -256,39 +252,6 @@ def _verify_context(state: AgentState, deps: Deps) -> VerifyContext:
                          history=state.get("history", []))
 
 
-def _absorb_media_texts(req: Request, observed: list[Observation], chunk_chars: int) -> tuple[Request, list[Chunk]]:
-    """A whole input's transcript, or the words read in a whole image, becomes a derived
-    text that the text tools read next."""
-    have = {d.id for d in req.derived}
-    new = []
-    for o in observed:
-        r, a = o.result, o.call.arguments
-        d = None
-        if isinstance(r, TranscribeResult) and a.start_s is None and a.end_s is None:
-            d = from_transcript(r)
-        elif isinstance(r, ReadTextResult) and a.box is None:
-            d = from_ocr(r)
-        if d is not None:
-            if d.id not in have and d.text:
-                new.append(d)
-                have.add(d.id)
-    if not new:
-        return req, []
-    chunks = [(d.id, s, e) for d in new for s, e in (_lines(d.text) if d.kind == OCR else chunk_text(d.text, chunk_chars))]
-    return req.model_copy(update={"derived": req.derived + new}), chunks
-
-
-def _lines(text: str) -> list[tuple[int, int]]:
-    """Each line of text read in an image is its own chunk: a sign's words never run into
-    the next sign's."""
-    out, pos = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
-
-
 def _context(state: AgentState, deps: Deps) -> ToolContext:
     req = state["request"]
     return ToolContext(texts=req.all_texts, settings=deps.settings, descriptions=req.schema_.descriptions,
@@ -324,7 +287,7 @@ def _doc_traces(trace: list[TraceStep], docs: list[str]) -> dict[str, list[Trace
     out: dict[str, list[TraceStep]] = {d: [] for d in docs}
     for s in trace:
         extra = dict(s.model_extra or {})
-        by_doc: dict[str, list[dict]] = {}
+        by_doc: dict[str, list[dict[str, Any]]] = {}
         for a in extra.get("arguments", []):
             by_doc.setdefault(a.get("input"), []).append(dict(a, input="text"))
         for d in docs:

@@ -28,14 +28,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from muie.tools import TOOL_CALL  # noqa: E402
-from muie.settings import Settings  # noqa: E402
-from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
-from muie.tools import REGISTRY, ToolContext  # noqa: E402
-from muie.tools.media import audio_io
-from muie.tools.audio import transcribe
-from muie.tools.audio import detect_sounds as sounds, segment_speech as speech_segments  # noqa: E402
 from bench import without_memory  # noqa: E402
+from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
+from muie.settings import Settings  # noqa: E402
+from muie.tools import (  # noqa: E402
+    REGISTRY,
+    TOOL_CALL,  # noqa: E402
+    ToolContext,
+)
+from muie.tools.audio import detect_sounds as sounds  # noqa: E402
+from muie.tools.audio import segment_speech as speech_segments
+from muie.tools.audio import transcribe
+from muie.tools.media import audio_io
 
 SENTENCES = (
     "Marie Curie met Albert Einstein in Brussels", "the weather was calm and the river was quiet",

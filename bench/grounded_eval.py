@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import without_memory  # noqa: E402
+from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from muie.agent.api import Agent, extract  # noqa: E402
-from muie.domain import Result  # noqa: E402
 from muie.agent.scoring import evaluate, load_cases, render_text  # noqa: E402
 from muie.agent.scoring.metrics import Accuracy  # noqa: E402
 from muie.agent.scoring.report import Report, Scores  # noqa: E402
-from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
-from bench import without_memory  # noqa: E402
+from muie.domain import Result  # noqa: E402
 
 SUPPORTED = {"text", "image", "audio", "video"}  # modalities the agent extracts from today
 
@@ -90,7 +90,8 @@ AUDIO_COLUMNS: list[Column] = [
     ("seg mIoU", 8, lambda s: _num(s.grounding.segment.value))]
 IMAGE_COLUMNS: list[Column] = [
     ("NER F1", 6, lambda s: _num(s.ner.f1)), ("box acc@0.5", 15, lambda s: _acc(s.grounding.box)),
-    ("mask mIoU", 9, lambda s: _num(s.grounding.mask.value)), ("over-grounding", 14, lambda s: _num(s.grounding.over.rate))]
+    ("mask mIoU", 9, lambda s: _num(s.grounding.mask.value)),
+    ("over-grounding", 14, lambda s: _num(s.grounding.over.rate))]
 
 
 def by_kind(report: Report, kinds: dict[str, str], modality: str, columns: list[Column]) -> str:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from muie.agent.api import Agent, extract  # noqa: E402
-from muie.domain import Result  # noqa: E402
-from muie.agent.scoring import evaluate, load_cases  # noqa: E402
-from muie.settings import Settings  # noqa: E402
+from bench import without_memory  # noqa: E402
 from bench.grounded.generate import DEFAULT_PER_KIND, generate  # noqa: E402
 from bench.grounded_eval import on_inputs  # noqa: E402
-from bench import without_memory  # noqa: E402
+from muie.agent.api import Agent, extract  # noqa: E402
+from muie.agent.scoring import evaluate, load_cases  # noqa: E402
+from muie.domain import Result  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 
 KINDS = ("image_paste", "image_ocr", "image_negative")
 

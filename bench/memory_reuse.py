@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.perf import in_fresh_process  # noqa: E402
+from bench.processes import in_fresh_process  # noqa: E402
 
 MEDIA = Path(__file__).resolve().parent.parent / "examples" / "media"
 CASES = {
@@ -62,7 +62,7 @@ def _timed_in_new_process(data_dir: str, case_name: str, folder: str) -> tuple[f
     from muie.agent.api import Agent
     from muie.settings import Settings
 
-    agent = Agent(settings=Settings.from_env(data_dir=data_dir))
+    agent = Agent(settings=Settings.from_env(data_dir=data_dir), store=True)
     t1 = time.perf_counter()
     (_,), run_id = agent.run_kept(_request(CASES[case_name], Path(folder)))
     t2 = time.perf_counter()
@@ -94,7 +94,7 @@ def _round(case_name: str, root: str) -> dict:
     warm = Agent(settings=Settings.from_env(data_dir=str(root_p / "warm"), tool_cache=False, store_runs=False))
     for text, images, audio_ in ((None, [image], []), (None, [], [audio]), ("A dog in Paris.", [image], [audio])):
         warm.run(make_request(text, [str(p) for p in images], [str(p) for p in audio_]))  # each kind of case
-    agent = Agent(settings=Settings.from_env(data_dir=str(root_p / "data")))
+    agent = Agent(settings=Settings.from_env(data_dir=str(root_p / "data")), store=True)
     t0 = time.perf_counter()
     agent.run_kept(_request(case, MEDIA))
     first = time.perf_counter() - t0
@@ -120,7 +120,7 @@ def main() -> int:
     rows = {}
     for name in CASES:
         rounds = []
-        for k in range(a.repeat):
+        for _k in range(a.repeat):
             with tempfile.TemporaryDirectory() as tmp:
                 rounds.append(measure(name, Path(tmp)))
         med = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
@@ -130,8 +130,9 @@ def main() -> int:
     print(f"{'case':18} {'first s':>8} {'again s':>8} {'speed-up':>9} {'new proc s':>11} {'speed-up':>9} "
           f"{'(start s)':>10} {'kept/calls':>11}")
     for name, m in rows.items():
-        print(f"{name:18} {m['first_s']:8.3f} {m['again_s']:8.3f} {m['speedup']:8.1f}x {m['again_new_process_s']:11.3f} "
-              f"{m['speedup_new_process']:8.1f}x {m['new_process_start_s']:10.2f} {int(m['kept']):>5}/{int(m['tool_calls'])}")
+        print(f"{name:18} {m['first_s']:8.3f} {m['again_s']:8.3f} {m['speedup']:8.1f}x "
+              f"{m['again_new_process_s']:11.3f} {m['speedup_new_process']:8.1f}x "
+              f"{m['new_process_start_s']:10.2f} {int(m['kept']):>5}/{int(m['tool_calls'])}")
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(rows, indent=1) + "\n")

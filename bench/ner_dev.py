@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from muie.agent.api import Agent, extract_batch  # noqa: E402
-from muie.tools.text.recognize_entities import RecognizeEntitiesArgs  # noqa: E402
-from muie.domain import Schema  # noqa: E402
-from muie.agent.scoring.conll import dataset_types, read_conll  # noqa: E402
-from muie.tools import REGISTRY, ToolContext  # noqa: E402
-from muie.tools.models.text_models import clear_caches  # noqa: E402
 from bench import without_memory  # noqa: E402
+from muie.agent.api import Agent, extract_batch  # noqa: E402
+from muie.agent.scoring.conll import dataset_types, read_conll  # noqa: E402
+from muie.domain import Schema  # noqa: E402
+from muie.tools import REGISTRY, ToolContext  # noqa: E402
+from muie.tools.runtime import clear_caches  # noqa: E402
+from muie.tools.text.recognize_entities import RecognizeEntitiesArgs  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
 REPEATS = 2

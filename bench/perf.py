@@ -54,46 +54,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from muie.agent.api import Agent, extract, extract_batch  # noqa: E402
-from muie.domain import Region, Result, Schema, Segment  # noqa: E402
-from muie.agent.scoring.conll import dataset_types, read_conll  # noqa: E402
-from muie.agent.scoring.metrics import normalise, segment_iou  # noqa: E402
-from muie.settings import Settings  # noqa: E402
 from bench import without_memory  # noqa: E402
+from bench.perf_report import NEAR_CUT_S, RTF_TARGET, chart, print_table  # noqa: E402
+from bench.perf_speech import found, recording  # noqa: E402
+from bench.processes import cpu_s, in_fresh_process, peak_rss_mb  # noqa: E402
+from muie.agent.api import Agent, extract, extract_batch  # noqa: E402
+from muie.agent.scoring.conll import dataset_types, read_conll  # noqa: E402
+from muie.domain import Region, Result, Schema  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
-RTF_TARGET = 0.15  # the issue's target for the whole agent on speech, with tiny.en on 2 cores
 AUDIO_CORES = 2
 IMAGE_TARGET_S = 3.0  # the issue's target: median seconds per 640x480 image, all tools, on 2 cores
 IMAGE_CORES = 2
 IMAGE_KINDS = ("image_paste", "image_ocr", "image_negative")
 IMAGE_SEED = 0
-NEAR_CUT_S = 1.0  # a name this close to a cut between pieces is counted as "near a cut"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_s() -> float:
-    """CPU seconds this process has used so far, all its threads and its finished child processes (the OCR's)."""
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def in_tools_s(result: Result) -> float:
@@ -168,16 +154,8 @@ def warm_image_case(folder: Path, seed: int = IMAGE_SEED + 1) -> tuple[str, str]
 
 def clear_image_caches() -> None:
     """Forget image probes, decodes and perceptions, and parsed text: the next image starts cold, models loaded."""
-    from muie.tools.media import image_io
-    from muie.tools.image import proposals
-    from muie.tools.models.text_models import clear_caches
+    from muie.tools.runtime import clear_caches
 
-    with image_io._LOCK:
-        image_io._PROBES.clear()
-        image_io._DECODED.clear()
-        image_io._DECODED_SCALE.clear()
-    with proposals._LOCK:
-        proposals._CACHE.clear()
     clear_caches()
 
 
@@ -236,69 +214,10 @@ def image_row(images: list[tuple[str, str | None]], warm: tuple[str, str]) -> di
 # --------------------------------------------------------------------------- audio
 
 
-def talk(seconds: float, seed: int) -> tuple[np.ndarray, list[tuple[str, float, float]]]:
-    """``seconds`` of espeak-ng speech at 16 kHz and the names said in it, (words, start_s, end_s).
-
-    Blocks of sentences (the grounded benchmark's: real and made-up people, companies,
-    cities) with pauses of 2 to 8 s between them. Every other block, the first included,
-    is run-on: 12 to 15 sentences with gaps of 20 to 80 ms, which a voice detector does not
-    hear as pauses, so a block is longer than one Whisper window and must be cut inside
-    speech; the others have ordinary pauses (as the grounded benchmark's speech has). Each
-    chunk is spoken on its own, so every name's time is exact.
-    """
-    from bench.grounded.cases_av import sentence
-    from bench.grounded.speech import SR, VOICES, speak
-
-    rng = np.random.default_rng(seed)
-    end = int(seconds * SR) - SR // 2
-    pos, parts, names, block = int(0.5 * SR), [], [], 0
-    while pos < end:
-        run_on = block % 2 == 0
-        chunk_gap, sentence_gap = ((0.02, 0.05), (0.05, 0.08)) if run_on else ((0.06, 0.18), (0.3, 0.6))
-        voice = (VOICES[int(rng.integers(len(VOICES)))], int(rng.integers(145, 171)), int(rng.integers(40, 61)))
-        added = 0
-        for _ in range(int(rng.integers(12, 16)) if run_on else int(rng.integers(4, 8))):
-            s = sentence(rng)
-            said = [(w, t, speak(w, *voice)) for w, t in s.chunks]
-            gaps = [int(SR * rng.uniform(*chunk_gap)) for _ in said]
-            if pos + sum(len(x) for _, _, x in said) + sum(gaps[:-1]) > end:
-                break
-            for (w, t, x), gap in zip(said, gaps):
-                parts.append((pos, x))
-                if t not in (None, "TRIGGER"):
-                    names.append((w, pos / SR, (pos + len(x)) / SR))
-                pos += len(x) + gap
-            pos += int(SR * rng.uniform(*sentence_gap))
-            added += 1
-        if not added:
-            break
-        pos += int(SR * rng.uniform(2.0, 8.0))
-        block += 1
-    out = np.zeros(int(seconds * SR), np.float32)
-    for p, x in parts:
-        out[p:p + len(x)] = x
-    return out * np.float32(0.7 / max(1e-6, float(np.abs(out).max()))), names
-
-
-def found(result: Result, said: list[tuple[str, float, float]], input_id: str = "audio0") -> list[bool]:
-    """For each name said: an entity of that name has a segment on the input with tIoU >= 0.5 against it."""
-    segments: dict[str, list[Segment]] = {}
-    for e in result.entities:
-        segments.setdefault(normalise(e.text), []).extend(
-            g for g in e.groundings if isinstance(g, Segment) and g.input == input_id)
-    return [any(segment_iou(g, Segment(input=input_id, start_s=a, end_s=b)) >= 0.5
-                for g in segments.get(normalise(w), [])) for w, a, b in said]
-
-
 def clear_audio_caches() -> None:
     """Forget transcripts, decoded audio, file probes and parsed text: the next run starts cold, models loaded."""
-    from muie.tools.media import audio_io
-    from muie.tools.audio import transcribe
-    from muie.tools.models.text_models import clear_caches
+    from muie.tools.runtime import clear_caches
 
-    transcribe._TRANSCRIPTS.clear()
-    audio_io._DECODED.clear()
-    audio_io._PROBES.clear()
     clear_caches()
 
 
@@ -307,23 +226,6 @@ def _hold_cores(cores: int = AUDIO_CORES) -> int:
     if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > cores:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def recording(folder: Path, name: str, seconds: float, seed: int, flac: bool = False) -> tuple[str, list]:
-    """``talk`` written to a 16 kHz WAV, or to a 44.1 kHz stereo FLAC (as a recorder writes
-    one, so the agent decodes and resamples it); the path and the names said."""
-    from bench.grounded.speech import need, write_wav
-
-    samples, said = talk(seconds, seed)
-    wav = folder / f"{name}.wav"
-    write_wav(wav, samples)
-    if not flac:
-        return str(wav), said
-    out = folder / f"{name}.flac"
-    subprocess.run([need("ffmpeg"), "-loglevel", "error", "-y", "-i", str(wav), "-ar", "44100", "-ac", "2", str(out)],
-                   check=True)
-    wav.unlink()
-    return str(out), said
 
 
 def _warm_agent(whisper_model: str, warm: str) -> tuple[Agent, float]:
@@ -360,9 +262,9 @@ def audio_row(path: str, said: list, warm: str, runs: int, whisper_model: str) -
 
 def ten_minute_row(path: str, said: list, warm: str, whisper_model: str) -> dict:
     """The whole agent on a long recording: RTF, peak RSS against the samples, names found (at cuts too)."""
-    from muie.tools.media import audio_io
     from muie.tools.audio import transcribe
     from muie.tools.audio.stitch import cuts_of
+    from muie.tools.media import audio_io
 
     cores = _hold_cores()
     agent, load_s = _warm_agent(whisper_model, warm)
@@ -390,140 +292,6 @@ def ten_minute_row(path: str, said: list, warm: str, whisper_model: str) -> dict
             "names_cut_said": len(inside), "names_cut_found": sum(inside),
             "names_near_cut_said": len(near), "names_near_cut_found": sum(near),
             "unit": f"{duration:.0f} s of espeak-ng speech with pauses (FLAC, 44.1 kHz stereo), whole agent"}
-
-
-def in_fresh_process(fn, *args):  # type: ignore[no-untyped-def]
-    """``fn(*args)`` in a new interpreter, so its peak RSS and its core affinity are its own."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
-
-
-# --------------------------------------------------------------------------- report
-
-
-def chart(rows: list[dict], path: Path) -> None:
-    """Five panels, each over the rows that have its figure: latency (median bars, p90
-    whiskers, the image target), batch throughput, overhead, RTF, and where an image's time goes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    panels = (("latency_ms_median", "latency per case, median; p90 whisker (ms, log)"),
-              ("throughput_per_s", "throughput, batch (cases/s)"),
-              ("overhead_single", "agent overhead, one case (share of time)"),
-              ("rtf", f"audio real-time factor (target <= {RTF_TARGET})"),
-              ("tools", "image: median s per image, by tool (target dashed)"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(18, 3.6), gridspec_kw={"width_ratios": [1.2, 1, 1, 1, 1.4]})
-    for ax, (key, title) in zip(axes, panels):
-        done = [r for r in rows if key in r]
-        ax.set_title(title, fontsize=9)
-        if key == "tools":
-            _tools_panel(ax, done[0] if done else None)
-            continue
-        ax.bar([r["modality"] for r in done], [r[key] for r in done], color="#4c72b0")
-        ax.tick_params(axis="x", labelsize=8)
-        for i, r in enumerate(done):
-            v = r[key]
-            top = max(v, r.get("latency_ms_p90", 0.0)) if key == "latency_ms_median" else v  # above the whisker
-            ax.annotate(f"{v:.3g}" if v < 1000 else f"{v:,.0f}", (i, top), ha="center", va="bottom", fontsize=8)
-        if key == "latency_ms_median" and done:
-            ax.set_yscale("log")
-            ax.set_ylim(top=6 * max(max(r[key], r.get("latency_ms_p90", 0.0)) for r in done))
-            for i, r in enumerate(done):
-                if "latency_ms_p90" in r:
-                    ax.vlines(i, r[key], r["latency_ms_p90"], color="#333333", linewidth=1)
-                    ax.hlines(r["latency_ms_p90"], i - 0.12, i + 0.12, color="#333333", linewidth=1)
-                if "latency_s_target" in r:
-                    ax.hlines(1000 * r["latency_s_target"], i - 0.45, i + 0.45, color="#c44e52", linestyle="--",
-                              linewidth=1, label=f"image target {r['latency_s_target']:g} s")
-            if any("latency_s_target" in r for r in done):
-                ax.legend(fontsize=7, loc="upper left")
-        if key == "rtf":
-            ax.axhline(RTF_TARGET, color="#c44e52", linestyle="--", linewidth=1)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _tools_panel(ax, row: dict | None) -> None:  # type: ignore[no-untyped-def]
-    """Horizontal bars: the median seconds per image, of the whole image, then of each tool
-    (over the images it ran on) and outside the tools, with their shares of all the time."""
-    if row is None:
-        ax.set_axis_off()
-        return
-    bars = [("whole image", row["latency_ms_median"] / 1000, 1.0)]  # top to bottom
-    bars += [(t, x["median_s"], x["share"]) for t, x in row["tools"].items()]
-    bars.append(("outside tools", row["outside_tools_s_median"], 1 - row["tool_rounds_share"]))
-    names, values, shares = zip(*bars[::-1])
-    ax.barh(names, values, color=["#4c72b0" if t == "whole image" else "#8c8c8c" if t == "outside tools"
-                                  else "#55a868" for t in names])
-    ax.axvline(row["latency_s_target"], color="#c44e52", linestyle="--", linewidth=1)
-    ax.tick_params(axis="y", labelsize=7)
-    for y, (v, share) in enumerate(zip(values, shares)):
-        ax.annotate(f"{v:.2f} s, {share:.0%}", (v, y), va="center", fontsize=7, xytext=(2, 0),
-                    textcoords="offset points")
-    ax.set_xlim(0, 1.35 * max(*values, row["latency_s_target"]))
-
-
-def _cell(r: dict, key: str, fmt: str) -> str:
-    return format(r[key], fmt) if key in r else "-"
-
-
-def print_table(rows: list[dict]) -> None:
-    print(f"{'modality':13s} {'latency ms':>10s} {'batch/s':>8s} {'overhead 1':>10s} {'overhead N':>10s} "
-          f"{'peak RSS MB':>11s} {'RTF':>6s}")
-    for r in rows:
-        if "status" in r:
-            print(f"{r['modality']:13s} {r['status']}")
-            continue
-        print(f"{r['modality']:13s} {_cell(r, 'latency_ms_median', '10.1f')} {_cell(r, 'throughput_per_s', '8.1f')} "
-              f"{_cell(r, 'overhead_single', '10.1%')} {_cell(r, 'overhead_batch', '10.1%')} "
-              f"{_cell(r, 'peak_rss_mb', '11.0f')} {_cell(r, 'rtf', '6.3f')}")
-    for r in rows:
-        if "tools" in r:
-            print_image(r)
-    for r in rows:
-        if "rtf" not in r:
-            continue
-        print(f"\n{r['modality']}: {r['unit']}, {r['whisper_model']} on {r['cores']} core(s), models loaded in "
-              f"{r['load_s']:.1f} s before the clock")
-        runs = f"median of {r['cases']} runs, " if r.get("cases", 1) > 1 else ""
-        print(f"  RTF {r['rtf']:.3f} ({runs}{r['latency_ms_median'] / 1000:.1f} s for {r['audio_s']:.0f} s of audio); "
-              f"target RTF <= {r['rtf_target']} with tiny.en on 2 cores: "
-              f"{'met' if r['rtf'] <= r['rtf_target'] else 'not met'}")
-        print(f"  entities {r['entities']}; names found (tIoU >= 0.5) {r['names_found']}/{r['names_said']}")
-        if "samples_mb" in r:
-            print(f"  peak RSS {r['peak_rss_mb']:.0f} MB ({r['rss_before_mb']:.0f} MB before the recording: "
-                  f"+{r['rss_growth_mb']:.0f} MB); its samples {r['samples_mb']:.1f} MB "
-                  f"(growth {r['rss_growth_mb'] / r['samples_mb']:.1f}x the samples; file {r['file_mb']:.1f} MB)")
-            print(f"  {r['cuts']} cuts between transcription pieces, {r['cuts_in_speech']} inside speech; "
-                  f"names a cut falls inside: found {r['names_cut_found']}/{r['names_cut_said']}; "
-                  f"names within {NEAR_CUT_S:.0f} s of a cut: "
-                  f"found {r['names_near_cut_found']}/{r['names_near_cut_said']}")
-
-
-def print_image(r: dict) -> None:
-    """The image row in detail: latency against the target, and the time per tool."""
-    median, p90 = r["latency_ms_median"] / 1000, r["latency_ms_p90"] / 1000
-    print(f"\n{r['modality']}: {r['cases']} {r['unit']}, on {r['cores']} core(s), models loaded in "
-          f"{r['load_s']:.1f} s before the clock (one run on another image)")
-    print(f"  latency per image: median {median:.2f} s, p90 {p90:.2f} s, max {r['latency_ms_max'] / 1000:.2f} s; "
-          f"target <= {r['latency_s_target']:g} s median per 640x480 image with all tools on 2 cores: "
-          f"{'met' if median <= r['latency_s_target'] else 'not met'}")
-    print(f"  CPU time per image (all threads and the OCR's processes): median {r['cpu_s_median']:.2f} s "
-          f"(on {r['cores']} idle core(s) the latency is at least {r['cpu_s_median'] / r['cores']:.2f} s; "
-          f"a busy machine stretches the latency, not the CPU time)")
-    print(f"  entities {r['entities']}, of them on an image region {r['entities_on_regions']}")
-    print(f"  time per tool: {'tool':24s} {'median s':>8s} {'images':>7s} {'share':>6s}   (median s: per image, "
-          f"over the images it ran on; share: of all the images' time; tools of one round run side by side, "
-          f"so the shares overlap)")
-    for name, t in r["tools"].items():
-        print(f"  {'':14s} {name:24s} {t['median_s']:8.3f} {t['images']:>3d}/{r['cases']:<3d} {t['share']:6.1%}")
-    print(f"  {'':14s} {'a tool running':24s} {r['tool_rounds_s_median']:8.3f} {'':7s} {r['tool_rounds_share']:6.1%}"
-          f"   (each round's longest tool)")
-    print(f"  {'':14s} {'outside tools':24s} {r['outside_tools_s_median']:8.3f} {'':7s} "
-          f"{1 - r['tool_rounds_share']:6.1%}   (graph, validation, checks, merging)")
 
 
 def main() -> int:
@@ -560,7 +328,8 @@ def main() -> int:
             if a.ten_minutes:
                 path, said = recording(Path(d), "ten-minutes", 600.0, seed=1, flac=True)
                 rows.append(in_fresh_process(ten_minute_row, path, said, warm, a.whisper_model))
-    from bench.perf_video import print_rows, run as video_rows
+    from bench.perf_video import print_rows
+    from bench.perf_video import run as video_rows
 
     videos = video_rows(a.video_seconds, 600.0 if a.ten_minutes else 0.0) if "video" in only else []
     rows += videos

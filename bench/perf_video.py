@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.perf import in_fresh_process, peak_rss_mb  # noqa: E402
 from bench import without_memory  # noqa: E402
+from bench.processes import in_fresh_process, peak_rss_mb  # noqa: E402
 
 W, H, FPS = 320, 240, 12.0
 CAPTION = "A cat walks past."

@@ -1,8 +1,10 @@
 """Faults injected into a run, one per failure the verifier is built against.
 
-``PerturbedReasoner`` wraps a reasoner and makes the mistakes a grounded-MUIE model
-makes (REAMO's error analysis), deterministically, so the same case can be run with
-the verifier on and off:
+``perturbed(reasoner, failure)`` gives a reasoner and the tools that make the mistakes a
+grounded-MUIE model makes (REAMO's error analysis), deterministically, so the same case
+can be run with the verifier on and off (``Agent(*perturbed(...), settings)``): what a
+tool returns is perturbed by a wrapper around the tool (``PerturbedTool``), what a
+reasoner decides by a wrapper around the reasoner (``PerturbedReasoner``):
 
 - ``duplicate``: each modality extracted on its own: a name found in the text and in
   speech or on a sign becomes one entity per modality;
@@ -23,13 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from muie.tools.text.detect_events import DetectEventsResult
-from muie.tools import Observation
-from muie.tools.text.recognize_entities import RecognizeEntitiesResult
-from muie.tools.image.link_regions import LinkRegionsResult
 from muie.domain import Mention
 from muie.draft import Draft
 from muie.reasoner.base import Decision, Reasoner, View
+from muie.tools.image.link_regions import LinkRegionsResult
+from muie.tools.text.detect_events import DetectEventsResult
+from muie.tools.text.recognize_entities import RecognizeEntitiesResult
 
 FAILURES = ("duplicate", "incomplete", "wrong_grounding", "wrong_entity", "over_grounding", "propagation")
 
@@ -54,33 +55,12 @@ class PerturbedReasoner:
         self.name = f"{inner.name}+{failure or 'none'}"
 
     def decide(self, view: View) -> Decision:
-        if self.failure in ("incomplete", "wrong_grounding", "wrong_entity"):
-            view = View(**{**view.__dict__, "observations": [self._observed(o) for o in view.observations]})
         decision = self.inner.decide(view)
         if self.failure in ("over_grounding", "propagation"):
             decision = decision.model_copy(update={"calls": [self._call(c) for c in decision.calls]})
         if self.failure == "duplicate" and decision.draft is not None:
             decision = decision.model_copy(update={"draft": self._split(decision.draft, set(view.request.texts))})
         return decision
-
-    def _observed(self, o: Observation) -> Observation:
-        r, a = o.result, o.call.arguments
-        if self.failure == "incomplete":
-            if isinstance(r, RecognizeEntitiesResult) and "#" in a.input and a.threshold is None:
-                return o.model_copy(update={"result": r.model_copy(update={"entities": []})})
-            if isinstance(r, DetectEventsResult) and a.role_threshold is None:
-                events = [v.model_copy(update={"arguments": []}) for v in r.events]
-                return o.model_copy(update={"result": r.model_copy(update={"events": events})})
-        if isinstance(r, LinkRegionsResult) and r.links:
-            if self.failure == "wrong_grounding":
-                links = [_mirror(k, r.width) for k in r.links]
-            elif len(r.links) > 1:  # wrong_entity: each entity gets the next one's region
-                links = [k.model_copy(update={"region": r.links[(i + 1) % len(r.links)].region})
-                         for i, k in enumerate(r.links)]
-            else:
-                return o
-            return o.model_copy(update={"result": r.model_copy(update={"links": links})})
-        return o
 
     def _call(self, call: dict[str, Any]) -> dict[str, Any]:
         args = dict(call.get("arguments", {}))
@@ -114,3 +94,52 @@ class PerturbedReasoner:
             entities += [e.model_copy(update={"id": f"{e.id}~{k}", "mentions": ms, "groundings": []})
                          for k, ms in enumerate(away.values())]
         return draft.model_copy(update={"entities": entities})
+
+
+def _result(failure: str, a: Any, r: Any) -> Any:
+    """What a tool returns, with the fault ``failure`` injected (first, untargeted calls only)."""
+    if failure == "incomplete":
+        if isinstance(r, RecognizeEntitiesResult) and "#" in a.input and a.threshold is None:
+            return r.model_copy(update={"entities": []})
+        if isinstance(r, DetectEventsResult) and a.role_threshold is None:
+            events = [v.model_copy(update={"arguments": []}) for v in r.events]
+            return r.model_copy(update={"events": events})
+    if isinstance(r, LinkRegionsResult) and r.links:
+        if failure == "wrong_grounding":
+            links = [_mirror(k, r.width) for k in r.links]
+        elif len(r.links) > 1:  # wrong_entity: each entity gets the next one's region
+            links = [k.model_copy(update={"region": r.links[(i + 1) % len(r.links)].region})
+                     for i, k in enumerate(r.links)]
+        else:
+            return r
+        return r.model_copy(update={"links": links})
+    return r
+
+
+RESULT_FAULTS = ("incomplete", "wrong_grounding", "wrong_entity")
+
+
+class PerturbedTool:
+    """A real tool whose results carry the fault (the same name, models, checks and keys)."""
+
+    def __init__(self, tool: Any, failure: str) -> None:
+        self.tool, self.failure = tool, failure
+        self.name, self.call_model, self.result_model = tool.name, tool.call_model, tool.result_model
+        self.modality = tool.modality
+
+    def key(self, args: Any) -> Any:
+        return self.tool.key(args)
+
+    def check(self, args: Any, ctx: Any) -> None:
+        self.tool.check(args, ctx)
+
+    def run_batch(self, items: list[tuple[Any, Any]]) -> list[Any]:
+        return [_result(self.failure, a, r) for (a, _), r in zip(items, self.tool.run_batch(items), strict=True)]
+
+
+def perturbed(inner: Reasoner, failure: str | None) -> tuple[PerturbedReasoner, dict[str, Any] | None]:
+    """A reasoner and the tools (None: the real ones) that make the mistake ``failure``."""
+    from muie.tools import REGISTRY
+
+    tools = {n: PerturbedTool(t, failure) for n, t in REGISTRY.items()} if failure in RESULT_FAULTS else None
+    return PerturbedReasoner(inner, failure), tools

@@ -24,15 +24,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import without_memory  # noqa: E402
+from bench.grounded_eval import benchmark, predict  # noqa: E402
+from bench.perturb import FAILURES, perturbed  # noqa: E402
 from muie.agent.api import Agent  # noqa: E402
-from muie.domain import Result  # noqa: E402
 from muie.agent.scoring import evaluate  # noqa: E402
 from muie.agent.scoring.report import Scores  # noqa: E402
-from muie.settings import Settings  # noqa: E402
-from bench.grounded_eval import benchmark, predict  # noqa: E402
-from bench.perturb import FAILURES, PerturbedReasoner  # noqa: E402
+from muie.domain import Result  # noqa: E402
 from muie.reasoner.embedded import EmbeddedReasoner  # noqa: E402
-from bench import without_memory  # noqa: E402
+from muie.settings import Settings  # noqa: E402
 
 KINDS = ("image_paste", "image_ocr", "image_negative", "audio_speech", "audio_negative", "mixed")
 
@@ -79,7 +79,8 @@ def run(cases: list[dict], schema: dict, root: Path, failure: str | None, verify
         out: Path) -> tuple[dict[str, Any], float]:
     """Figures and seconds per case of one failure with the verifier on or off; the
     predictions are written to ``out`` (JSONL)."""
-    agent = Agent(PerturbedReasoner(EmbeddedReasoner(), failure), Settings.from_env(verify=verify))
+    reasoner, tools = perturbed(EmbeddedReasoner(), failure)
+    agent = Agent(reasoner, Settings.from_env(verify=verify), tools=tools)
     t0 = time.perf_counter()
     preds = [predict(c, schema, root, agent) for c in cases]
     seconds = (time.perf_counter() - t0) / len(cases)
@@ -122,7 +123,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         off, on = r["off"], r["on"]
 
-        def pair(k: str) -> str:
+        def pair(k: str, off: dict = off, on: dict = on) -> str:
             return f"{_num(off[k])} -> {_num(on[k])}"
 
         lines.append(f"{r['failure']:16s} {pair('entity_f1'):>15s} {pair('over_grounding'):>15s} "

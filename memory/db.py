@@ -17,8 +17,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
 
 from muie.errors import InputError
-from muie.settings import Settings, data_dir
 from muie.memory import tables  # noqa: F401  (registers the tables)
+from muie.settings import Settings, data_dir
 
 STORE_FILE = "muie.db"
 BUSY_TIMEOUT_MS = 30_000

@@ -15,9 +15,9 @@ import hashlib
 import json
 from typing import Any
 
-from muie.settings import Settings
 from muie.memory.media import content_hash, hash_text
 from muie.memory.tool_cache import muie_version
+from muie.settings import Settings
 
 NOT_RUN_SETTINGS = ("data_dir", "store_url", "tool_cache", "store_runs", "reuse_runs", "batch_max", "batch_wait_ms",
                     "batch_threads", "llm_api_key")

@@ -20,8 +20,6 @@ from sqlmodel import Session, col, select
 from muie.derived import DerivedText
 from muie.domain import Result
 from muie.errors import InputError
-from muie.settings import Settings, default_settings
-from muie.agent.state import Request
 from muie.memory.db import engine_for, store_url
 from muie.memory.media import content_hash, hash_text
 from muie.memory.tables import (
@@ -37,6 +35,8 @@ from muie.memory.tables import (
     ToolResult,
     now,
 )
+from muie.request import Request
+from muie.settings import Settings, default_settings
 
 log = logging.getLogger("muie")
 
@@ -142,8 +142,9 @@ class Store:
         """The latest run that read every media hash of ``media`` (input id -> hash) and the
         same text (none: a run without text), with ``schema`` when given."""
         with self.session() as s:
-            q = select(Run).where(Run.text_hash == text_hash) if text_hash else select(Run).where(col(Run.text_hash).is_(None))
-            for k, h in enumerate(sorted(set(media.values()))):
+            q = (select(Run).where(Run.text_hash == text_hash) if text_hash
+                 else select(Run).where(col(Run.text_hash).is_(None)))
+            for h in sorted(set(media.values())):
                 q = q.where(col(Run.id).in_(select(RunMedia.run_id).where(RunMedia.media_hash == h)))
             for run in s.exec(q.order_by(col(Run.created).desc()).limit(20)):
                 if schema is None or run.schema_ == schema:

@@ -8,15 +8,15 @@ images). Rows of one run are written in one transaction with the run.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class MediaAsset(SQLModel, table=True):
@@ -38,8 +38,8 @@ class Run(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     created: datetime = Field(default_factory=now, index=True)
     reasoner: str = Field(max_length=64)
-    text_hash: Optional[str] = Field(default=None, max_length=64, index=True)
-    text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    text_hash: str | None = Field(default=None, max_length=64, index=True)
+    text: str | None = Field(default=None, sa_column=Column(Text))
     schema_: dict[str, Any] = Field(sa_column=Column("schema", JSON, nullable=False))
     tasks: list[str] = Field(sa_column=Column(JSON, nullable=False))
     inputs: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False),
@@ -64,7 +64,7 @@ class RunMedia(SQLModel, table=True):
 
 class EntityRow(SQLModel, table=True):
     __tablename__ = "entities"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="runs.id", index=True, max_length=32)
     eid: str = Field(max_length=16)
     text: str = Field(sa_column=Column(Text, nullable=False))
@@ -77,26 +77,27 @@ class GroundingRow(SQLModel, table=True):
     """Where an entity or an event's trigger is: a region, a time segment or a track."""
 
     __tablename__ = "groundings"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="runs.id", index=True, max_length=32)
     owner: str = Field(max_length=16, description="E3 (an entity) or V1 (an event's trigger).")
     input_id: str = Field(max_length=32)
-    media_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+    media_hash: str | None = Field(default=None, max_length=64, index=True)
     kind: str = Field(max_length=8)
-    start_s: Optional[float] = None
-    end_s: Optional[float] = None
-    x0: Optional[float] = None
-    y0: Optional[float] = None
-    x1: Optional[float] = None
-    y1: Optional[float] = None
-    label: Optional[str] = Field(default=None, sa_column=Column(Text))
+    start_s: float | None = None
+    end_s: float | None = None
+    x0: float | None = None
+    y0: float | None = None
+    x1: float | None = None
+    y1: float | None = None
+    label: str | None = Field(default=None, sa_column=Column(Text))
     score: float = 1.0
-    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False), description="The grounding as the contract has it.")
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False),
+                                 description="The grounding as the contract has it.")
 
 
 class RelationRow(SQLModel, table=True):
     __tablename__ = "relations"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="runs.id", index=True, max_length=32)
     rid: str = Field(max_length=16)
     type: str = Field(max_length=128)
@@ -107,7 +108,7 @@ class RelationRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="runs.id", index=True, max_length=32)
     vid: str = Field(max_length=16)
     type: str = Field(max_length=128)
@@ -120,10 +121,10 @@ class ReadText(SQLModel, table=True):
     """A text read off a media input: a transcript with word times, or the words read in an image."""
 
     __tablename__ = "read_texts"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(foreign_key="runs.id", index=True, max_length=32)
     input_id: str = Field(max_length=32)
-    media_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+    media_hash: str | None = Field(default=None, max_length=64, index=True)
     kind: str = Field(max_length=8, description="speech or ocr.")
     text: str = Field(sa_column=Column(Text, nullable=False))
     words: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -135,7 +136,7 @@ class ToolResult(SQLModel, table=True):
     __tablename__ = "tool_cache"
     key: str = Field(primary_key=True, max_length=64, description="SHA-256 of everything the result depends on.")
     tool: str = Field(max_length=64, index=True)
-    media_hash: Optional[str] = Field(default=None, max_length=64, index=True)
+    media_hash: str | None = Field(default=None, max_length=64, index=True)
     arguments: str = Field(sa_column=Column(Text, nullable=False), description="The call's arguments as JSON.")
     model_version: str = Field(max_length=64)
     result: str = Field(sa_column=Column(Text, nullable=False), description="The result model as JSON.")

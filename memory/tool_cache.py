@@ -22,10 +22,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from muie.settings import Settings
 from muie.memory.media import content_hash, hash_text
 from muie.memory.store import Store
 from muie.memory.tables import ToolResult
+from muie.settings import Settings
 
 log = logging.getLogger("muie")
 

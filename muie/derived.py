@@ -20,11 +20,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from muie.tools.audio.transcribe import TranscribeResult
-from muie.tools.image.read_text import ReadTextResult
 from muie.domain import BBox, Region, Segment, Track, TrackFrame
 
-SPEECH, OCR = "speech", "ocr"
+SPEECH: Literal["speech"] = "speech"
+OCR: Literal["ocr"] = "ocr"
 
 
 class SourceWord(BaseModel):
@@ -80,45 +79,3 @@ class DerivedText(BaseModel):
 
 def derived_id(source: str, kind: str = SPEECH) -> str:
     return f"{source}#{kind}"
-
-
-def from_transcript(result: TranscribeResult) -> DerivedText:
-    """The transcript of an audio input as a text whose words keep their times."""
-    parts: list[str] = []
-    words: list[SourceWord] = []
-    pos = 0
-    for w in result.words:
-        token = " ".join(w.text.split())
-        if not token:
-            continue
-        if parts:
-            pos += 1
-        words.append(SourceWord(start=pos, end=pos + len(token), start_s=w.start_s, end_s=max(w.end_s, w.start_s),
-                               probability=w.probability))
-        parts.append(token)
-        pos += len(token)
-    return DerivedText(id=derived_id(result.input), source=result.input, text=" ".join(parts), words=words)
-
-
-def from_ocr(result: ReadTextResult) -> DerivedText:
-    """The words read in an image as a text: a line per line, each word with its box."""
-    parts: list[str] = []
-    words: list[SourceWord] = []
-    pos = 0
-    for line in result.lines:
-        tokens = [(result.words[i].text.strip(), result.words[i]) for i in line.words if result.words[i].text.strip()]
-        if not tokens:
-            continue
-        if parts:
-            parts.append("\n")
-            pos += 1
-        for k, (token, w) in enumerate(tokens):
-            if k:
-                parts.append(" ")
-                pos += 1
-            words.append(SourceWord(start=pos, end=pos + len(token), probability=w.confidence, bbox=list(w.bbox),
-                                    frame=getattr(w, "frame", None), time_s=getattr(w, "time_s", None)))
-            parts.append(token)
-            pos += len(token)
-    return DerivedText(id=derived_id(result.input, OCR), source=result.input, kind=OCR, text="".join(parts),
-                       words=words)

@@ -11,11 +11,11 @@ This module imports nothing else from the project.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION: Literal["1"] = "1"
 
 
 class _Model(BaseModel):
@@ -57,7 +57,7 @@ class Schema(_Model):
         return v
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "Schema":
+    def _not_empty(self) -> Schema:
         if not (self.entity_types or self.relation_types or self.event_types):
             raise ValueError("the schema names no entity, relation or event type")
         return self
@@ -104,7 +104,7 @@ class VideoInput(_Model):
                                "corrupt part); what decoded was used. Absent when the file decoded cleanly.")
 
 
-Input = Annotated[Union[TextInput, ImageInput, AudioInput, VideoInput], Field(discriminator="modality")]
+Input = Annotated[TextInput | ImageInput | AudioInput | VideoInput, Field(discriminator="modality")]
 
 
 # --------------------------------------------------------------------------- groundings
@@ -120,7 +120,7 @@ class Mention(_Model):
     end: int = Field(gt=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Mention":
+    def _ordered(self) -> Mention:
         if self.end <= self.start:
             raise ValueError(f"mention end {self.end} must be after start {self.start}")
         return self
@@ -175,13 +175,13 @@ class Segment(_Model):
     label: str | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Segment":
+    def _ordered(self) -> Segment:
         if self.end_s < self.start_s:
             raise ValueError(f"segment end {self.end_s} is before its start {self.start_s}")
         return self
 
 
-Grounding = Annotated[Union[Region, Track, Segment], Field(discriminator="kind")]
+Grounding = Annotated[Region | Track | Segment, Field(discriminator="kind")]
 
 
 # --------------------------------------------------------------------------- extraction

@@ -7,11 +7,14 @@ chunks of a long text is one entity); relations and events are kept once each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, Field
 
-from muie.tools.text.spans import EventCandidate, RelationCandidate, SpanCandidate
 from muie.calls import SpanRef
 from muie.domain import Argument, Entity, Event, Mention, Region, Relation, Segment, Track, TrackFrame, Trigger
+from muie.shapes import RegionLink, SeenRegion, SeenThing
+from muie.spans import EventCandidate, RelationCandidate, SpanCandidate
 
 
 class Draft(BaseModel):
@@ -156,7 +159,7 @@ class DraftBuilder:
             trigger = Trigger(text=seg.label or event_type, groundings=[seg])
             self.events.append(Event(id=f"V{len(self.events) + 1}", type=event_type, score=seg.score, trigger=trigger))
 
-    def add_regions(self, input_id: str, links: list) -> None:  # type: ignore[type-arg]
+    def add_regions(self, input_id: str, links: Sequence[RegionLink]) -> None:
         """Regions of an image linked to entities (``link_regions``): one region per entity
         and image, the latest linking replacing an earlier one. A name linked by its type
         alone to a region the person tools see as a person takes the person type
@@ -175,7 +178,7 @@ class DraftBuilder:
             e.groundings.append(Region(input=input_id, bbox=link.region.bbox, mask=link.region.mask,
                                        score=link.score, label=label))
 
-    def add_seen_regions(self, input_id: str, seen: list) -> None:  # type: ignore[type-arg]
+    def add_seen_regions(self, input_id: str, seen: Sequence[SeenRegion]) -> None:
         """Things an image shows that nobody names (``link_regions``' ``seen``): an entity
         each, with no mention and its region. A later linking of that image replaces the
         earlier one's (it saw the same picture with more entities named)."""
@@ -188,6 +191,12 @@ class DraftBuilder:
             region = Region(input=input_id, bbox=t.region.bbox, mask=t.region.mask, score=t.score, label=label)
             self._add_unnamed((input_id, _key(t.text), t.type), t.text, t.type, t.score, region)
 
+    def add_segments(self, entity_id: str, segments: Sequence[Segment]) -> None:
+        """Where the words of one entity were said (a phrase found for it): its groundings."""
+        e = next((e for e in self.entities if e.id == entity_id), None)
+        if e is not None:
+            e.groundings.extend(s for s in segments if s not in e.groundings)
+
     def add_track(self, text: str, entity_type: str | None, track: Track) -> None:
         """A track of a video followed for the entity of that name (and type): one track
         per entity and video, the latest replacing an earlier one."""
@@ -196,9 +205,10 @@ class DraftBuilder:
                 e.groundings = [g for g in e.groundings if not (isinstance(g, Track) and g.input == track.input)]
                 e.groundings.append(track)
 
-    def add_seen(self, input_id: str, things: list) -> None:  # type: ignore[type-arg]
+    def add_seen(self, input_id: str, things: Sequence[SeenThing]) -> None:
         """Things a video shows that nobody names (``find_video_things``): an entity each,
         with no mention and, until it is tracked, the box it was seen in as a one-frame track."""
         for t in things:
-            seen = Track(input=input_id, score=t.score, frames=[TrackFrame(frame=t.frame, time_s=t.time_s, bbox=t.bbox)])
+            frame = TrackFrame(frame=t.frame, time_s=t.time_s, bbox=t.bbox)
+            seen = Track(input=input_id, score=t.score, frames=[frame])
             self._add_unnamed(("", _key(t.text), t.type), t.text, t.type, t.score, seen)

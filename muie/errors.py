@@ -15,11 +15,15 @@ class MuieError(Exception):
 
 
 class InputError(MuieError):
+    """``what`` is the input by the name the caller gave it (a file's path, ``text``,
+    ``tasks``, ``reasoner``); the command line says the same with its flags."""
+
     exit_code = 2
 
     def __init__(self, what: str, reason: str) -> None:
         self.what, self.reason = what, reason
         super().__init__(f"{what}: {reason}")
+
 
 
 class CallError(MuieError):

@@ -10,7 +10,7 @@ trace records every finding with what was done. Imports only the domain model.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,7 +41,7 @@ class MoveGrounding(BaseModel):
     to: str
 
 
-Fix = Annotated[Union[Merge, DropGrounding, MoveGrounding], Field(discriminator="kind")]
+Fix = Annotated[Merge | DropGrounding | MoveGrounding, Field(discriminator="kind")]
 
 
 class Replan(BaseModel):

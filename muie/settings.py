@@ -27,7 +27,8 @@ class Settings(BaseModel):
     max_call_retries: int = Field(2, ge=0, description="Times an invalid tool call goes back to the reasoner.")
     max_tool_calls: int = Field(4096, ge=1, description="Tool calls allowed in one run, all rounds together.")
     verify: bool = Field(True, description="Run the verifier: merge duplicates, drop unsupported groundings, solve "
-                         "which region shows which entity, send what is missing back to the reasoner. Off: for comparison.")
+                         "which region shows which entity, send what is missing back to the reasoner. "
+                         "Off: for comparison.")
     # text handling
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of text a text tool sees at once.")
     # embedded models
@@ -242,7 +243,7 @@ class Settings(BaseModel):
         return v
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then the configuration file (``MUIE_CONFIG``, else ``muie.toml`` in the
         working folder, when there is one), then ``MUIE_<NAME>`` variables, then ``overrides``."""
         values: dict[str, object] = dict(_config_file())
@@ -254,7 +255,7 @@ class Settings(BaseModel):
                 where[name] = ENV_PREFIX + name.upper()
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
-            return cls(**values)
+            return cls.model_validate(values)
         except ValidationError as e:
             err = e.errors()[0]
             name = str(err["loc"][0]) if err["loc"] else "settings"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Any:
     """Load ``prompts/<name>`` (YAML or JSON) from the installed package."""
     text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")

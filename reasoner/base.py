@@ -12,9 +12,11 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from muie.tools import Observation
+from muie.calls import CallKey
 from muie.draft import Draft
-from muie.agent.state import Chunk, Finding, Request
+from muie.findings import Finding
+from muie.request import Chunk, Request
+from muie.tools import Observation
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class View:
     observations: list[Observation] = field(default_factory=list)
     call_errors: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    history: list[str] = field(default_factory=list)
+    history: list[CallKey] = field(default_factory=list)
     iteration: int = 0
 
 

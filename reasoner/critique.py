@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from muie.agent.call_keys import key_of
+from muie.calls import History
 from muie.draft import Draft
 from muie.findings import Finding
-from muie.settings import Settings
 from muie.reasoner.base import View
+from muie.settings import Settings
+from muie.tools import key_of
 
 
 def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str, Any] | None:
@@ -54,7 +55,7 @@ def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str,
 
 def critique_calls(view: View, draft: Draft, settings: Settings) -> list[dict[str, Any]]:
     """The targeted calls the findings ask for, that have not run yet, each once."""
-    ran = set(view.history)
+    ran = History(view.history)
     out, keys = [], set()
     for f in view.findings:
         call = _call(f, view, draft, settings)

@@ -34,21 +34,21 @@ import logging
 import re
 from typing import Any
 
-from muie.agent.call_keys import key_of
-from muie.tools.text.spans import ArgumentCandidate, EventCandidate, RelationCandidate, SpanCandidate
-from muie.tools.audio.segment_audio import SegmentAudioResult
-from muie.tools import SegmentImageResult
+from muie.calls import CallKey, History
 from muie.derived import OCR, SPEECH, derived_id
-from muie.domain import Region
 from muie.draft import Draft, DraftBuilder
-from muie.agent.repair import repair
-from muie.settings import Settings, default_settings
-from muie.agent.state import Request
 from muie.reasoner.base import Decision, View
 from muie.reasoner.critique import critique_calls
 from muie.reasoner.embedded import EmbeddedReasoner
 from muie.reasoner.llm_client import LLMClient, LLMError
-from muie.reasoner.llm_prompt import Extraction, image_data_url, audio_part, messages, offered_tools, plan_model
+from muie.reasoner.llm_meta import decide_meta
+from muie.reasoner.llm_prompt import Extraction, audio_part, image_data_url, messages, offered_tools, plan_model
+from muie.reasoner.media_plan import image_audio_calls, link_calls
+from muie.repair import repair
+from muie.request import Request
+from muie.settings import Settings, default_settings
+from muie.spans import ArgumentCandidate, EventCandidate, RelationCandidate, SpanCandidate
+from muie.tools import key_of
 
 log = logging.getLogger("muie")
 
@@ -67,14 +67,13 @@ class LLMReasoner:
 
     def decide(self, view: View) -> Decision:
         meta = self.settings.llm_mode == "meta"
-        whole_chunks = {f"recognize_entities.v1@{i}:{s}:{e}" for i, s, e in view.chunks}
-        if not meta and whole_chunks & set(view.history):  # the embedded text tools read a whole chunk:
+        ran = History(view.history)
+        if not meta and any(ran.ran("recognize_entities.v1", i, (s, e)) for i, s, e in view.chunks):
+            # the embedded text tools read a whole chunk:
             return self.embedded.decide(view)  # it fell back earlier in this run, and goes on
         try:
             if meta:
-                from muie.reasoner.llm_meta import decide_meta
-
-                return decide_meta(self, view)
+                return decide_meta(self.settings, self.client, view)
             return self._decide(view)
         except LLMError as e:
             if self.settings.llm_on_error == "fail":
@@ -85,9 +84,7 @@ class LLMReasoner:
 
     def _decide(self, view: View) -> Decision:
         req = view.request
-        b = DraftBuilder(self.embedded._merge(view), per_input=req.is_batch)
-        _add_media_groundings(b, view)
-        draft = b.draft()
+        draft = view.draft
         notes: list[str] = []
         critique: list[dict[str, Any]] = []
         if view.findings:  # the checks' repairs, and the targeted calls the critique asks for
@@ -153,21 +150,34 @@ class LLMReasoner:
     def _plan(self, view: View, draft: Draft, llm_calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The embedded reasoner's media plan (every text counted as read) and the LLM's
         calls, each call once, none that ran already."""
-        ran = set(view.history)
-        ran_any = {re.sub(r"#\d+$", "", k) for k in ran}
-        ran_any |= {f"recognize_entities.v1@{i}:{s}:{e}" for i, s, e in view.chunks}
-        plan = self.embedded._media_calls(view, draft, ran_any) + self.embedded._link_calls(view, draft, ran)
-        seen = {_key(c) for c in plan} | ran
+        ran = History(view.history)
+        read = ran.with_keys(CallKey(tool="recognize_entities.v1", input=i, span=(s, e)) for i, s, e in view.chunks)
+        plan = image_audio_calls(view, draft, read, self.settings) + link_calls(view, draft, ran)
+        seen: set[CallKey | str] = {_key(c) for c in plan} | set(ran.keys)
         for c in llm_calls:
+            c = _for_entity(c, draft)
             if _key(c) not in seen:
                 plan.append(c)
                 seen.add(_key(c))
         return plan
 
 
-def _key(call: dict[str, Any]) -> str:
-    """The call's key as the run's history writes it (an invalid call: its own text)."""
+def _key(call: dict[str, Any]) -> CallKey | str:
+    """The call's key as the run's history keeps it (an invalid call: its own text)."""
     return key_of(call) or repr(call)
+
+
+def _for_entity(call: dict[str, Any], draft: Draft) -> dict[str, Any]:
+    """A call the LLM asked for an entity's words (a region or a time segment found by
+    them) is marked as that entity's: what it finds becomes the entity's grounding."""
+    args = call.get("arguments")
+    words = args.get("text") if call.get("tool") == "segment_image.v1" and isinstance(args, dict) else \
+        args.get("target") if call.get("tool") == "segment_audio.v1" and isinstance(args, dict) else None
+    if not isinstance(words, str) or args.get("entity") is not None:
+        return call
+    wanted = " ".join(words.lower().split())
+    e = next((e for e in draft.entities if " ".join(e.text.lower().split()) == wanted), None)
+    return call if e is None else {**call, "arguments": {**args, "entity": e.id}}
 
 
 def locate(text: str, words: str) -> list[tuple[int, int]]:
@@ -240,20 +250,3 @@ def _merge_answer(b: DraftBuilder, req: Request, source: str, offset: int, text:
     return kept + len(rels) + len(events), lost
 
 
-def _add_media_groundings(b: DraftBuilder, view: View) -> None:
-    """A region or time segment that a call found for an entity's words (a call the LLM
-    asked for) becomes that entity's grounding."""
-    by_words: dict[str, Any] = {}
-    for e in b.entities:
-        by_words.setdefault(" ".join(e.text.lower().split()), e)
-    for o in view.observations:
-        r, a = o.result, o.call.arguments
-        if isinstance(r, SegmentImageResult) and getattr(a, "text", None):
-            e = by_words.get(" ".join(a.text.lower().split()))
-            if e is not None and r.regions:
-                g = r.regions[0]
-                e.groundings.append(Region(input=r.input, bbox=g.bbox, mask=g.mask, score=g.score, label=a.text))
-        elif isinstance(r, SegmentAudioResult) and r.kind == "phrase":
-            e = by_words.get(" ".join(r.target.lower().split()))
-            if e is not None:
-                e.groundings.extend(r.segments[:1])

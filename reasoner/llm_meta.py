@@ -11,23 +11,21 @@ none when it is done. Blocks that do not parse go back to it with the errors
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
-from muie.tools import TOOL_NAMES
-from muie.agent.repair import repair
+from muie.calls import History
 from muie.prompts import load
 from muie.reasoner.base import Decision, View
-from muie.reasoner.llm_client import LLMError
-from muie.reasoner.llm_prompt import MEDIA_TOOLS, catalogue
+from muie.reasoner.llm_client import LLMClient, LLMError
+from muie.reasoner.llm_prompt import catalogue, offered_tools, text_tools
 from muie.reasoner.meta_response import parse
-
-if TYPE_CHECKING:
-    from muie.reasoner.llm import LLMReasoner
+from muie.repair import repair
+from muie.settings import Settings
+from muie.tools import call_key
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False)
-TEXT_TOOLS = ("recognize_entities.v1", "extract_relations.v1", "detect_events.v1")
 
 
 def meta_messages(view: View, tools: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -38,28 +36,24 @@ def meta_messages(view: View, tools: tuple[str, ...]) -> list[dict[str, Any]]:
     user = _ENV.from_string(prompt["user"]).render(
         entity_types=s.entity_types, relation_types=s.relation_types, event_types=s.event_types, chunks=chunks,
         media=[f"{i.id} ({i.modality})" for i in req.inputs if i.modality != "text"],
-        entities=[f"{e.id} {e.type} {e.text!r}" for e in view.draft.entities], history=view.history,
+        entities=[f"{e.id} {e.type} {e.text!r}" for e in view.draft.entities], history=[str(k) for k in view.history],
         call_errors=view.call_errors, critique=[f"{f.check} ({f.where}): {f.message}" for f in view.findings],
         tools=catalogue(tools),
     ).strip()
     return [{"role": "system", "content": prompt["system"].strip()}, {"role": "user", "content": user}]
 
 
-def decide_meta(r: "LLMReasoner", view: View) -> Decision:
-    from muie.agent.call_keys import call_key
-
-    draft = r.embedded._merge(view)
+def decide_meta(settings: Settings, client: LLMClient, view: View) -> Decision:
+    draft = view.draft
     if view.findings:
         draft = repair(draft, view.request)
     view = View(request=view.request, chunks=view.chunks, draft=draft, observations=view.observations,
                 call_errors=view.call_errors, findings=view.findings, history=view.history, iteration=view.iteration)
-    modalities = {i.modality for i in view.request.inputs}
-    tools = TEXT_TOOLS + tuple(t for m, ts in MEDIA_TOOLS.items() if m in modalities for t in ts)
-    tools = tuple(t for t in tools if t in TOOL_NAMES)
+    tools = text_tools() + offered_tools(view.request)
     msgs = meta_messages(view, tools)
-    attempts = r.settings.llm_validation_retries + 1
+    attempts = settings.llm_validation_retries + 1
     for _ in range(attempts):
-        text, _seconds = r.client.complete(msgs)
+        text, _seconds = client.complete(msgs)
         parsed = parse(text)
         if not parsed.errors:
             break
@@ -67,8 +61,8 @@ def decide_meta(r: "LLMReasoner", view: View) -> Decision:
                  {"role": "user", "content": "These blocks were rejected: " + "; ".join(parsed.errors)
                   + ". Answer again with valid blocks only."}]
     if parsed.errors and not parsed.calls:
-        raise LLMError("invalid output", r.client.endpoint, parsed.errors[0], attempts)
-    ran = set(view.history)
+        raise LLMError("invalid output", client.endpoint, parsed.errors[0], attempts)
+    ran = History(view.history)
     calls = [c.model_dump(mode="json") for c in parsed.calls if call_key(c) not in ran]
     note = f"LLM (meta-response) asked for {len(calls)} call(s)"
     if parsed.errors:

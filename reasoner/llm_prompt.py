@@ -11,22 +11,26 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, Field, create_model
 
-from muie.tools import CALL_MODELS
-from muie.agent.state import Finding, Request
+from muie.findings import Finding
 from muie.prompts import load
+from muie.request import Request
+from muie.tools import CALL_MODELS, TOOLS
 
-TEXT_TOOLS = frozenset({"recognize_entities.v1", "extract_relations.v1", "detect_events.v1"})
-"""Tools the LLM does itself: it reads the text."""
-MEDIA_TOOLS = {  # modality -> tools the LLM is offered for it
-    "image": ("read_text.v1", "detect.v1", "propose_regions.v1", "segment_image.v1", "link_regions.v1"),
-    "audio": ("transcribe.v1", "segment_speech.v1", "detect_sounds.v1", "segment_audio.v1"),
-}
+OFFERED = ("image", "audio")
+"""Modalities whose tools the LLM is offered (it reads the text itself; videos are planned
+the embedded way)."""
+
+
+def text_tools() -> tuple[str, ...]:
+    """The text tools (what the LLM does itself when it reads the text; offered in meta mode)."""
+    return tuple(t.name for t in TOOLS if t.modality == "text")
 
 
 class LLMEntity(BaseModel):
@@ -74,8 +78,8 @@ def plan_model(tools: tuple[str, ...]) -> type[Extraction]:
 
 
 def offered_tools(request: Request) -> tuple[str, ...]:
-    modalities = {i.modality for i in request.inputs}
-    return tuple(t for m, ts in MEDIA_TOOLS.items() if m in modalities for t in ts)
+    modalities = {i.modality for i in request.inputs} & set(OFFERED)
+    return tuple(t.name for t in TOOLS if t.modality in modalities)
 
 
 def catalogue(tools: tuple[str, ...]) -> list[str]:

@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from muie.errors import InputError
-from muie.settings import Settings, default_settings
 from muie.reasoner.llm_client import Answer, LLMError
+from muie.settings import Settings, default_settings
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from muie.tools import TOOL_CALL, TOOL_NAMES, ToolCall
 from muie.prompts import load
+from muie.tools import TOOL_CALL, TOOL_NAMES, ToolCall
 
 _BLOCK = re.compile(
     r"<\s*module\s*>(?P<module>.*?)<\s*/\s*module\s*>\s*"

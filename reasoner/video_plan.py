@@ -15,8 +15,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from muie.calls import History
 from muie.derived import OCR, derived_id
-from muie.domain import Entity, Track, TrackFrame, VideoInput
+from muie.domain import Entity, Input, Track, TrackFrame, VideoInput
 from muie.draft import Draft
 from muie.errors import InputError
 
@@ -35,20 +39,20 @@ def has_sound(inp: VideoInput) -> bool:
         return False
 
 
-def media_calls(inp: VideoInput, ran: set[str], text_pending: bool, hints: list[str], whisper_model: str,
+def media_calls(inp: VideoInput, ran: History, text_pending: bool, hints: list[str], whisper_model: str,
                 sounds: dict[str, str], sound_threshold: float,
-                ocr_frames: int) -> list[dict]:  # type: ignore[type-arg]
+                ocr_frames: int) -> list[dict[str, Any]]:
     """Read the words on screen; transcribe the sound track and listen for the schema's
     sounds; once each."""
-    calls: list[dict] = []  # type: ignore[type-arg]
-    if ocr_frames and f"read_video_text.v1@{inp.id}" not in ran:
+    calls: list[dict[str, Any]] = []
+    if ocr_frames and not ran.ran("read_video_text.v1", inp.id):
         calls.append({"tool": "read_video_text.v1", "arguments": {"input": inp.id, "frames": ocr_frames}})
     if not has_sound(inp):
         return calls
-    if f"transcribe.v1@{inp.id}" not in ran and not text_pending:
+    if not ran.ran("transcribe.v1", inp.id) and not text_pending:
         calls.append({"tool": "transcribe.v1", "arguments": {"input": inp.id, "model": whisper_model,
                                                              "hints": hints}})
-    if sounds and f"detect_sounds.v1@{inp.id}" not in ran:
+    if sounds and not ran.ran("detect_sounds.v1", inp.id):
         calls.append({"tool": "detect_sounds.v1", "arguments": {
             "input": inp.id, "classes": sorted(sounds), "threshold": sound_threshold}})
     return calls
@@ -60,21 +64,21 @@ def _seen_at(e: Entity, input_id: str) -> TrackFrame | None:
     return tracks[0].frames[0] if not e.mentions and len(tracks) == 1 and len(tracks[0].frames) == 1 else None
 
 
-def track_calls(inputs: list, draft: Draft, ran: set[str], pending: list[dict],  # type: ignore[type-arg]
-                entity_types: list[str]) -> list[dict]:  # type: ignore[type-arg]
+def track_calls(inputs: Sequence[Input], draft: Draft, ran: History, pending: list[dict[str, Any]],
+                entity_types: list[str]) -> list[dict[str, Any]]:
     """Follow every entity found so far through each video, once per video; not while
     events are still being read (``pending`` calls), whose arguments may be new entities.
     A video where nothing is named gets looked at first (``find_video_things``), and what
     it shows is followed from where it was seen."""
     if any(c["tool"] == "detect_events.v1" for c in pending):
         return []
-    calls: list[dict] = []  # type: ignore[type-arg]
+    calls: list[dict[str, Any]] = []
     for inp in inputs:
-        if not isinstance(inp, VideoInput) or f"track_video.v1@{inp.id}" in ran:
+        if not isinstance(inp, VideoInput) or ran.ran("track_video.v1", inp.id):
             continue
         on_screen = derived_id(inp.id, OCR)
         named = [e for e in draft.entities if not (e.mentions and all(m.input == on_screen for m in e.mentions))]
-        if not named and entity_types and f"find_video_things.v1@{inp.id}" not in ran:
+        if not named and entity_types and not ran.ran("find_video_things.v1", inp.id):
             calls.append({"tool": "find_video_things.v1", "arguments": {
                 "input": inp.id, "entity_types": entity_types, "max_things": MAX_SEEN}})
             continue

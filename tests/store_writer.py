@@ -6,24 +6,24 @@ from __future__ import annotations
 
 import sys
 
+from muie.agent.inputs import default_schema
 from muie.domain import (
+    Argument,
+    AudioInput,
     Entity,
     Event,
-    Argument,
+    ImageInput,
     Region,
     Relation,
     Result,
     Segment,
     TextInput,
     Trigger,
-    AudioInput,
-    ImageInput,
 )
-from muie.agent.inputs import default_schema
-from muie.settings import Settings
-from muie.agent.state import Request
 from muie.memory.store import Store
 from muie.memory.tables import ToolResult
+from muie.request import Request
+from muie.settings import Settings
 
 
 def result(k: int, image: str, audio: str) -> Result:

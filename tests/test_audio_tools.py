@@ -20,15 +20,14 @@ from pydantic import ValidationError
 for _tool in ("espeak-ng", "ffmpeg"):
     assert shutil.which(_tool), f"{_tool} is missing: run make setup (Debian package {_tool})"
 
-from muie.tools import TOOL_CALL, TOOL_NAMES  # noqa: E402
+from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
 from muie.errors import CallError, InputError  # noqa: E402
 from muie.settings import Settings  # noqa: E402
-from bench.grounded.speech import SR, speak, write_wav  # noqa: E402
-from muie.tools import REGISTRY, ToolContext  # noqa: E402
-from muie.tools.media import audio_io  # noqa: E402
-from muie.tools.audio import transcribe
+from muie.tools import REGISTRY, TOOL_CALL, TOOL_NAMES, ToolContext  # noqa: E402
+from muie.tools.audio import transcribe  # noqa: E402
 from muie.tools.audio.segment_audio import find_phrase  # noqa: E402
 from muie.tools.audio.stitch import Word, stitch  # noqa: E402
+from muie.tools.media import audio_io  # noqa: E402
 
 VOICE = ("en-us", 160, 50)
 FORMATS = ("flac", "mp3", "ogg", "m4a")

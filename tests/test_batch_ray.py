@@ -10,8 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_batch_cli import TEXTS, batch, check_workers, jsonl, names, no_torn_files, result, summary, \
-    write_manifest
+from tests.test_batch_cli import (
+    TEXTS,
+    batch,
+    check_workers,
+    jsonl,
+    names,
+    no_torn_files,
+    result,
+    summary,
+    write_manifest,
+)
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,8 @@ def check_no_word_cut(text: str, chunks: list[tuple[int, int]]) -> None:
     for start, end in chunks:
         if start > 0:
             assert text[start - 1].isspace(), (
-                f"chunk [{start}, {end}) starts inside a word: ...{text[max(0, start - 15):start]!r}|{text[start:start + 15]!r}")
+                f"chunk [{start}, {end}) starts inside a word: "
+                f"...{text[max(0, start - 15):start]!r}|{text[start:start + 15]!r}")
         if end < n:
             assert text[end].isspace(), (
                 f"chunk [{start}, {end}) ends inside a word: {text[max(0, end - 15):end]!r}|{text[end:end + 15]!r}...")

@@ -11,6 +11,7 @@ import pytest
 
 from tests.cli import FAST_S, MUIE, assert_bad_input, muie
 
+
 def test_the_command_is_installed():
     assert MUIE.is_file(), MUIE
 
@@ -181,5 +182,5 @@ def test_bare_command_is_one_line_and_exit_2():
     proc = subprocess.run([str(MUIE)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stdout == ""
-    lines = [l for l in proc.stderr.splitlines() if l.strip()]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "command" in lines[0]

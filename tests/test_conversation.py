@@ -13,24 +13,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from muie.domain import Segment
-from muie.settings import Settings
 from bench.grounded.common import Sentence
 from bench.grounded.speech import assemble, write_wav
 from muie.agent.ask.conversation import ask, history
 from muie.agent.ask.questions import parse_question
+from muie.domain import Segment
 from muie.memory.store import Store
+from muie.settings import Settings
 from tests.cli import MUIE, assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]
 
-P, O, L = "person", "organization", "location"
+P, ORG, L = "person", "organization", "location"
 SAID = [
     Sentence([("my name is", None), ("John Carter", P)]),
-    Sentence([("I work for", None), ("Google", O), ("in", None), ("London", L)]),
+    Sentence([("I work for", None), ("Google", ORG), ("in", None), ("London", L)]),
     Sentence([("next week I will fly to", None), ("Tokyo", L)]),
 ]
-SCHEMA = {"entity_types": [P, O, L], "relation_types": ["work_for"], "event_types": {}}
+SCHEMA = {"entity_types": [P, ORG, L], "relation_types": ["work_for"], "event_types": {}}
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from muie.agent.api import Agent, make_request
+from muie.agent.ask.conversation import ask
 from muie.domain import Segment
 from muie.settings import Settings
-from muie.agent.ask.conversation import ask
 from tests.llm_server import ScriptedLLM, llama_endpoint, serve_in_thread
 
 MEDIA = Path(__file__).resolve().parents[1] / "examples" / "media"
@@ -22,7 +22,7 @@ SPEECH = str(MEDIA / "speech.wav")
 def kept(tmp_path_factory) -> Settings:
     """A store holding one extraction of the example recording ("Eileen Collins works for NASA...")."""
     settings = Settings(data_dir=str(tmp_path_factory.mktemp("llm-data")))
-    Agent(settings=settings).run_kept(make_request(None, [], [SPEECH]))
+    Agent(settings=settings, store=True).run_kept(make_request(None, [], [SPEECH]))
     return settings
 
 

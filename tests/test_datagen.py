@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.grounded_eval import benchmark
 from muie.agent.datagen import Record, Reject, parse_answer, rejects_path, round_trip, summary_path
 from muie.agent.datagen.answer import gold_view, render_answer
-from muie.domain import Schema
 from muie.agent.scoring import load_cases
-from bench.grounded_eval import benchmark
+from muie.domain import Schema
 from tests.cli import assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
+from bench.grounded_eval import benchmark
 from muie.agent.datagen import Record, Reject, generate, rejects_path, round_trip, summary_path
 from muie.agent.datagen.cases import jobs, load_annotated
 from muie.agent.datagen.llm import Wording, check_wording
 from muie.agent.scoring import load_cases
 from muie.settings import Settings
-from bench.grounded_eval import benchmark
 from tests.cli import MUIE
 from tests.llm_server import ScriptedLLM, llama_endpoint, serve_in_thread
 

@@ -19,14 +19,13 @@ from matplotlib import cbook
 from PIL import Image
 from pydantic import ValidationError
 
-from muie.tools.image.detect import Detect, DetectArgs, DetectResult
 from muie.errors import CallError
 from muie.settings import Settings
-from muie.tools.models import nanodet, people
 from muie.tools.base import ToolContext
 from muie.tools.image.boxes import iou, rle_mask
-from muie.tools.image.detect import MODEL_SIDE, DetectTool, detect_objects
+from muie.tools.image.detect import MODEL_SIDE, Detect, DetectArgs, DetectResult, DetectTool, detect_objects
 from muie.tools.image.detect_labels import resolve_classes
+from muie.tools.models import nanodet, people
 from muie.tools.models.tfjs_onnx import convert
 
 

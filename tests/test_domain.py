@@ -69,7 +69,8 @@ def full_result() -> Result:
                            score=0.88),
                     Segment(input="audio0", start_s=1.2, end_s=1.95, score=0.8),
                     Track(input="video0", score=0.7, frames=[
-                        TrackFrame(frame=0, time_s=0.0, bbox=[1, 2, 10, 12], mask=coco_rle(VID_H, VID_W, (1, 2, 10, 12))),
+                        TrackFrame(frame=0, time_s=0.0, bbox=[1, 2, 10, 12],
+                                   mask=coco_rle(VID_H, VID_W, (1, 2, 10, 12))),
                         TrackFrame(frame=1, time_s=0.04, bbox=[2, 2, 11, 12]),
                     ]),
                 ],
@@ -251,7 +252,8 @@ def test_violation_bbox_outside_the_image():
 def test_violation_mask_size_not_height_width():
     r = full_result()
     # a real mask, but [width, height] instead of [height, width]
-    r.entities[2].groundings.append(Region(input="image0", bbox=[0, 0, 10, 10], mask=coco_rle(IMG_W, IMG_H, (0, 0, 10, 10))))
+    r.entities[2].groundings.append(Region(input="image0", bbox=[0, 0, 10, 10],
+                                           mask=coco_rle(IMG_W, IMG_H, (0, 0, 10, 10))))
     _one_violation(r, "E3", "mask size")
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from muie.agent.scoring import evaluate, load_cases, pair_cases
 from muie.domain import Result
 from muie.errors import InputError
-from muie.agent.scoring import evaluate, load_cases, pair_cases
 from tests.test_scoring import TEXT, ent, gold_result, text_case
 
 MUIE = Path(sys.executable).parent / "muie"
@@ -206,7 +206,8 @@ def test_folders_matched_by_file_name_with_a_missing_prediction(tmp_path):
     write_json(p / "first.json", gold_result())
     run = muie(g, p, cwd=tmp_path)
     assert run.rc == 0, run.stderr
-    assert run.stderr.splitlines() == ["muie: warning: no prediction for gold case 'second': scored as an empty prediction"]
+    assert run.stderr.splitlines() == [
+        "muie: warning: no prediction for gold case 'second': scored as an empty prediction"]
     assert row(run.stdout, "NER")[4:] == ["5", "0", "1"]
     write_json(p / "third.json", text_case("x"))
     assert_bad_input(muie(g, p, cwd=tmp_path), str(p / "third.json"), "'third'")

@@ -11,29 +11,32 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from muie.agent.api import extract
-from muie.domain import Segment
-from muie.agent.scoring.metrics import normalise, segment_iou
 from bench.grounded.common import SCHEMA, Gold, Sentence
 from bench.grounded.speech import SR, assemble, speak, write_wav
+from muie.agent.api import extract
+from muie.agent.scoring.metrics import normalise, segment_iou
+from muie.domain import Segment
 from tests.cli import MUIE, assert_bad_input, muie
 
-
-
-P, O, L, T = "person", "organization", "location", "TRIGGER"
+P, ORG, L, T = "person", "organization", "location", "TRIGGER"
 SAID = [  # real names, as a news report says them; each chunk spoken on its own, so its time is exact
-    Sentence([("Marie Curie", P), ("was born in", None), ("Warsaw", L)], relations=[("born_in", "Marie Curie", "Warsaw")]),
+    Sentence([("Marie Curie", P), ("was born in", None), ("Warsaw", L)],
+             relations=[("born_in", "Marie Curie", "Warsaw")]),
     Sentence([("Albert Einstein", P), ("met", T), ("Niels Bohr", P), ("in", None), ("Brussels", L)],
-             events=[("Meet", "met", [("Entity", "Albert Einstein"), ("Entity", "Niels Bohr"), ("Place", "Brussels")])]),
-    Sentence([("Satya Nadella", P), ("works for", None), ("Microsoft", O)], relations=[("work_for", "Satya Nadella", "Microsoft")]),
+             events=[("Meet", "met", [("Entity", "Albert Einstein"), ("Entity", "Niels Bohr"),
+                                      ("Place", "Brussels")])]),
+    Sentence([("Satya Nadella", P), ("works for", None), ("Microsoft", ORG)],
+             relations=[("work_for", "Satya Nadella", "Microsoft")]),
     Sentence([("Angela Merkel", P), ("traveled", T), ("from", None), ("Berlin", L), ("to", None), ("Paris", L)],
-             events=[("Transport", "traveled", [("Agent", "Angela Merkel"), ("Origin", "Berlin"), ("Destination", "Paris")])]),
-    Sentence([("Toyota", O), ("is based in", None), ("Japan", L)], relations=[("located_in", "Toyota", "Japan")]),
+             events=[("Transport", "traveled", [("Agent", "Angela Merkel"), ("Origin", "Berlin"),
+                                                ("Destination", "Paris")])]),
+    Sentence([("Toyota", ORG), ("is based in", None), ("Japan", L)], relations=[("located_in", "Toyota", "Japan")]),
     Sentence([("Charles Darwin", P), ("sailed", T), ("to", None), ("Australia", L)],
              events=[("Transport", "sailed", [("Agent", "Charles Darwin"), ("Destination", "Australia")])]),
-    Sentence([("Amazon", O), ("bought", T), ("Whole Foods", O)],
+    Sentence([("Amazon", ORG), ("bought", T), ("Whole Foods", ORG)],
              events=[("Transfer-Ownership", "bought", [("Buyer", "Amazon"), ("Artifact", "Whole Foods")])]),
-    Sentence([("Isaac Newton", P), ("was born in", None), ("England", L)], relations=[("born_in", "Isaac Newton", "England")]),
+    Sentence([("Isaac Newton", P), ("was born in", None), ("England", L)],
+             relations=[("born_in", "Isaac Newton", "England")]),
     Sentence([("Barack Obama", P), ("met", T), ("Justin Trudeau", P), ("in", None), ("Ottawa", L)],
              events=[("Meet", "met", [("Entity", "Barack Obama"), ("Entity", "Justin Trudeau"), ("Place", "Ottawa")])]),
 ]
@@ -57,8 +60,8 @@ def spoken_cases(tmp_path_factory) -> list[tuple[dict, object]]:
     return runs
 
 
-MUST_BE_HEARD = {"Marie Curie": P, "Warsaw": L, "Angela Merkel": P, "Berlin": L, "Paris": L, "Toyota": O,
-                 "Japan": L, "Amazon": O, "Isaac Newton": P, "England": L, "Barack Obama": P, "Ottawa": L}
+MUST_BE_HEARD = {"Marie Curie": P, "Warsaw": L, "Angela Merkel": P, "Berlin": L, "Paris": L, "Toyota": ORG,
+                 "Japan": L, "Amazon": ORG, "Isaac Newton": P, "England": L, "Barack Obama": P, "Ottawa": L}
 """Names that Whisper tiny.en hears in these voices with a margin, each of them (the ratio
 over all 21 names is the grounded benchmark's figure, not a test's: 17/21 when measured)."""
 

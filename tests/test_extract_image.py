@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from muie.agent.api import extract
-from muie.domain import Region
-from muie.agent.scoring.metrics import box_iou
 from bench.grounded import KINDS
 from bench.grounded.cases import image_negative, image_ocr, image_paste
 from bench.grounded.common import SCHEMA, rng_for
+from muie.agent.api import extract
+from muie.agent.scoring.metrics import box_iou
+from muie.domain import Region
 from tests.cli import MUIE, assert_bad_input, muie
 
 PER_KIND = 3
@@ -143,7 +143,7 @@ def test_odd_but_valid_images_give_a_result(tmp_path):
     cmyk = tmp_path / "cmyk.jpg"
     Image.fromarray(rgb).convert("CMYK").save(cmyk)
     deep = tmp_path / "deep.png"
-    Image.fromarray((rgb[:, :, 0].astype(np.uint16) * 257)).save(deep)
+    Image.fromarray(rgb[:, :, 0].astype(np.uint16) * 257).save(deep)
     gif = tmp_path / "anim.gif"
     frames = [Image.fromarray(np.full((60, 80, 3), v, np.uint8)) for v in (0, 128, 255)]
     frames[0].save(gif, save_all=True, append_images=frames[1:])

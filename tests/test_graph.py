@@ -6,10 +6,10 @@ from __future__ import annotations
 from muie.agent.api import Agent
 from muie.domain import Entity, Mention, Relation, Schema
 from muie.draft import Draft
-from muie.settings import Settings
-from muie.agent.state import Request
 from muie.reasoner.base import Decision
-from tests.scripted import ScriptedReasoner
+from muie.request import Request
+from muie.settings import Settings
+from tests.support.scripted import ScriptedReasoner
 
 TEXT = "Marie Curie was born in Warsaw."
 SCHEMA = Schema(entity_types=["person", "location"], relation_types=["born_in"])

@@ -20,10 +20,10 @@ import soundfile as sf  # noqa: E402
 from PIL import Image  # noqa: E402
 from pycocotools import mask as mask_utils  # noqa: E402
 
-from muie.domain import Result  # noqa: E402
 from bench.grounded import KINDS  # noqa: E402
 from bench.grounded.generate import generate  # noqa: E402
 from bench.grounded.images import scaled_source  # noqa: E402
+from muie.domain import Result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_KEYS = ("version", "inputs", "entities", "relations", "events", "trace")

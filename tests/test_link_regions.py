@@ -10,14 +10,12 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from muie.tools import TOOL_CALL
-from muie.tools.image.link_regions import LinkRegionsArgs
+from bench.grounded.images import background, paste_photos, save_png
+from muie.agent.scoring.metrics import box_iou
 from muie.errors import CallError
 from muie.settings import Settings
-from muie.agent.scoring.metrics import box_iou
-from bench.grounded.images import background, paste_photos
-from bench.grounded.images import save_png
-from muie.tools import REGISTRY, ToolContext
+from muie.tools import REGISTRY, TOOL_CALL, ToolContext
+from muie.tools.image.link_regions import LinkRegionsArgs
 
 TOOL = REGISTRY["link_regions.v1"]
 
@@ -100,7 +98,8 @@ def test_sam_masks_and_imagebind_scores_through_the_settings(scene, tmp_path):
 def test_propose_regions_perceives_the_image_once_for_all_calls(scene):
     path, boxes = scene
     ctx = ToolContext(texts={}, settings=Settings(), media={"image0": path})
-    call = TOOL_CALL.validate_python({"tool": "propose_regions.v1", "arguments": {"input": "image0", "max_regions": 20}})
+    call = TOOL_CALL.validate_python({"tool": "propose_regions.v1",
+                                      "arguments": {"input": "image0", "max_regions": 20}})
     r = REGISTRY["propose_regions.v1"].run_batch([(call.arguments, ctx)])[0]
     assert (r.width, r.height) == (640, 480) and 0 < len(r.regions) <= 20
     assert [x.score for x in r.regions] == sorted((x.score for x in r.regions), reverse=True)
@@ -151,7 +150,8 @@ def test_a_named_thing_just_under_the_threshold_is_not_seen_as_another(scene):
     # the caption's horse scores under the threshold: the object is not given out as a "dog" seen there
     strict = run(path, [("E1", "horse", "animal")], unnamed=TYPES, min_score=min(1.0, horse.score + 0.01))
     assert not strict.links
-    assert all(box_iou(t.region.bbox, boxes["horse"]) < 0.5 for t in strict.seen), [(t.text, t.type) for t in strict.seen]
+    assert all(box_iou(t.region.bbox, boxes["horse"]) < 0.5 for t in strict.seen), [
+        (t.text, t.type) for t in strict.seen]
     # a named thing nowhere near it (a giraffe) keeps nothing from being seen
     other = run(path, [("E1", "giraffe", "animal")], unnamed=TYPES)
     assert any(box_iou(t.region.bbox, boxes["horse"]) >= 0.5 for t in other.seen)

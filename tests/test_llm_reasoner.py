@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from muie.agent.api import Agent, extract
-from muie.settings import Settings
 from muie.reasoner.llm import LLMReasoner, locate
 from muie.reasoner.llm_client import LLMError
+from muie.settings import Settings
 from tests.cli import MUIE
 from tests.llm_server import ScriptedLLM, free_port, llama_endpoint, serve_in_thread
 
@@ -260,8 +260,8 @@ def test_configuration_from_the_environment_keeps_the_key_secret(monkeypatch) ->
 def test_meta_response_mode_plans_the_tools_in_reamo_form(scripted) -> None:  # type: ignore[no-untyped-def]
     """A REAMO-style model plugs in: its <Module>/<Instruction> text becomes typed calls that
     run; a malformed block goes back to it; no block means done."""
-    ner = ('<Module>NER</Module><Instruction>{"input": "text", "start": 0, "end": %d, '
-           '"entity_types": ["person", "city"]}</Instruction>' % len(TEXT))
+    ner = (f'<Module>NER</Module><Instruction>{{"input": "text", "start": 0, "end": {len(TEXT)}, '
+           '"entity_types": ["person", "city"]}</Instruction>')
     llm = scripted([{"content": "I will call <Module>NER</Module><Instruction>{oops</Instruction>"},
                     {"content": "Let me find the entities.\n" + ner},
                     {"content": "All done."}])
@@ -278,6 +278,7 @@ def test_the_critique_is_answered_with_targeted_calls(scripted) -> None:  # type
     """A re-plan the verifier asks for (read a span again) becomes the embedded reasoner's
     targeted call; the run is not taken for a fallback because of it."""
     from muie.agent.api import make_request
+    from muie.calls import CallKey
     from muie.draft import Draft
     from muie.findings import Finding, Replan
     from muie.reasoner.base import View
@@ -293,7 +294,8 @@ def test_the_critique_is_answered_with_targeted_calls(scripted) -> None:  # type
     (call,) = d.calls
     assert call["tool"] == "recognize_entities.v1" and call["arguments"]["start"] <= 54
     assert "1 targeted call" in d.note and not llm.requests
-    later = View(request=req, chunks=view.chunks, draft=Draft(), history=["recognize_entities.v1@text:54:59~0.15"],
+    later = View(request=req, chunks=view.chunks, draft=Draft(),
+                 history=[CallKey(tool="recognize_entities.v1", input="text", span=(54, 59), threshold=0.15)],
                  iteration=2)
     d2 = LLMReasoner(s).decide(later)  # the embedded reasoner, taking over, would read the whole text
     assert not any(c["tool"] == "recognize_entities.v1" for c in d2.calls) and d2.done and not llm.requests

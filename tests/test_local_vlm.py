@@ -11,10 +11,10 @@ import pytest
 
 from muie.agent.api import Agent, extract
 from muie.errors import InputError
-from muie.settings import Settings
 from muie.reasoner.llm_client import LLMError
 from muie.reasoner.llm_prompt import Extraction
 from muie.reasoner.local_vlm import LocalModelClient, first_json_object, local_reasoner
+from muie.settings import Settings
 
 CHAT_TEMPLATE = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
                  "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from muie.agent.api import Agent, make_request
-from muie.settings import Settings
 from muie.agent.ask.conversation import ask
 from muie.memory.db import engine_for
 from muie.memory.store import Store
+from muie.settings import Settings
 from tests.postgres import postgres_server
 from tests.store_writer import result
 
@@ -29,7 +29,7 @@ def pg(tmp_path_factory):
 
 
 def test_runs_and_tool_results_kept_in_postgresql(pg):
-    agent = Agent(settings=pg)
+    agent = Agent(settings=pg, store=True)
     req = lambda: make_request(CAPTION, [str(MEDIA / "photo.png")])  # noqa: E731
     (r1,), id1 = agent.run_kept(req())
     (r2,), id2 = agent.run_kept(req())
@@ -47,7 +47,7 @@ def test_runs_and_tool_results_kept_in_postgresql(pg):
 
 def test_writers_side_by_side(pg):
     from muie.agent.inputs import default_schema
-    from muie.agent.state import Request
+    from muie.request import Request
 
     store = Store(pg)
     before = store.counts()

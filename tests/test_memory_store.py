@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from muie.agent.api import Agent, make_request
-from muie.settings import Settings
 from muie.memory.db import engine_for
 from muie.memory.media import content_hash
 from muie.memory.store import Store
+from muie.settings import Settings
 from tests.cli import MUIE, assert_bad_input, muie
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def kept(tmp_path_factory):
     (the run itself is not reused, so that its tool calls come from the tool cache)."""
     root = tmp_path_factory.mktemp("kept")
     settings = Settings(data_dir=str(root / "data"), reuse_runs=False)
-    agent = Agent(settings=settings)
+    agent = Agent(settings=settings, store=True)
     (r1,), id1 = agent.run_kept(make_request(CAPTION, [str(MEDIA / "photo.png")], [str(MEDIA / "speech.wav")]))
     shutil.copy(MEDIA / "photo.png", root / "renamed.png")
     shutil.copy(MEDIA / "speech.wav", root / "renamed.wav")
@@ -74,17 +74,18 @@ def test_the_same_media_under_another_name_reuses_every_tool_result(kept):
     acts = [s for s in r2.trace if s.node == "act" and getattr(s, "tool", None)]
     assert acts and all("kept from before" in s.summary for s in acts)
     assert second.seconds < first.seconds / 5, (first.seconds, second.seconds)
-    latest = store.latest_run({"image0": content_hash(root / "renamed.png"), "audio0": content_hash(MEDIA / "speech.wav")},
+    latest = store.latest_run({"image0": content_hash(root / "renamed.png"),
+                               "audio0": content_hash(MEDIA / "speech.wav")},
                               text_hash=first.text_hash)
     assert latest is not None and latest.id == id2
 
 
 def test_other_settings_of_a_tool_are_another_model_version(kept):
     settings, _, (r1, id1), _, root = kept
-    other = Agent(settings=settings.model_copy(update={"region_min_score": 0.5}))
+    other = Agent(settings=settings.model_copy(update={"region_min_score": 0.5}), store=True)
     (r3,), id3 = other.run_kept(make_request(CAPTION, [str(MEDIA / "photo.png")], [str(MEDIA / "speech.wav")]))
     assert Store(settings).run(id3).cached_calls == 0
-    off = Agent(settings=settings.model_copy(update={"tool_cache": False}))
+    off = Agent(settings=settings.model_copy(update={"tool_cache": False}), store=True)
     (_,), id4 = off.run_kept(make_request(CAPTION, [str(MEDIA / "photo.png")], [str(MEDIA / "speech.wav")]))
     assert Store(settings).run(id4).cached_calls == 0
 
@@ -171,20 +172,20 @@ def test_a_request_answered_before_is_answered_by_its_kept_run(tmp_path):
     settings = Settings(data_dir=str(tmp_path / "data"))
     photo = tmp_path / "photo.png"
     shutil.copy(MEDIA / "photo.png", photo)
-    (r1,), id1 = Agent(settings=settings).run_kept(make_request(CAPTION, [str(photo)]))
+    (r1,), id1 = Agent(settings=settings, store=True).run_kept(make_request(CAPTION, [str(photo)]))
     moved = tmp_path / "moved.png"
     photo.rename(moved)  # the same bytes under another name: the same request
-    (r2,), id2 = Agent(settings=settings).run_kept(make_request(CAPTION, [str(moved)]))
+    (r2,), id2 = Agent(settings=settings, store=True).run_kept(make_request(CAPTION, [str(moved)]))
     assert id2 == id1 and r2.trace[-1].node == "store" and id1 in r2.trace[-1].model_extra["run"]
     assert r2.inputs[1].path == str(moved)  # the paths are the request's, not the kept run's
     assert _strip(r2).replace("moved.png", "photo.png") == _strip(r1)
     assert Store(settings).counts()["runs"] == 1  # nothing ran, nothing new was kept
     for other in (make_request(CAPTION, [str(moved)], tasks="ner"), make_request(CAPTION + " ", [str(moved)])):
-        (r3,), id3 = Agent(settings=settings).run_kept(other)  # another request: it runs
+        (r3,), id3 = Agent(settings=settings, store=True).run_kept(other)  # another request: it runs
         assert id3 != id1 and r3.trace[-1].node == "finish"
-    tuned = Agent(settings=settings.model_copy(update={"region_min_score": 0.5}))
+    tuned = Agent(settings=settings.model_copy(update={"region_min_score": 0.5}), store=True)
     (r4,), id4 = tuned.run_kept(make_request(CAPTION, [str(moved)]))  # other settings: another request
     assert id4 not in (id1, id3) and r4.trace[-1].node == "finish"
-    off = Agent(settings=settings.model_copy(update={"reuse_runs": False}))
+    off = Agent(settings=settings.model_copy(update={"reuse_runs": False}), store=True)
     (r5,), id5 = off.run_kept(make_request(CAPTION, [str(moved)]))
     assert id5 != id1 and r5.trace[-1].node == "finish" and _strip(r5).replace("moved.png", "photo.png") == _strip(r1)

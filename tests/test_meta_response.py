@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from muie.tools import TOOL_CALL
 from muie.reasoner.meta_response import parse, render
+from muie.tools import TOOL_CALL
 
 ids = st.sampled_from(["text", "image0", "audio0", "image1", "audio0#speech"])
 words = st.text(min_size=1, max_size=40).filter(lambda s: s.strip() == s and s)  # anything, tags and quotes too

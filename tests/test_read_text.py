@@ -18,12 +18,11 @@ from pydantic import ValidationError
 from skimage import data
 
 from muie.calls import Args
-from muie.tools.image.read_text import ReadText, ReadTextArgs, ReadTextResult
 from muie.errors import CallError
 from muie.settings import Settings
 from muie.tools.base import ToolContext
 from muie.tools.image.boxes import iou
-from muie.tools.image.read_text import ReadTextTool, merge, read_image, Word
+from muie.tools.image.read_text import ReadText, ReadTextArgs, ReadTextResult, ReadTextTool, Word, merge, read_image
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 Truth = list[tuple[str, tuple[int, int, int, int]]]

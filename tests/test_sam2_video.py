@@ -10,14 +10,13 @@ import pytest
 import torch
 from PIL import Image
 
-from muie.tools.video.track_video import TrackVideoArgs
 from muie.errors import InputError
 from muie.settings import Settings
-from tests.video_clips import clip, path_line
-from muie.tools.media import video_io
 from muie.tools.base import ToolContext
+from muie.tools.media import video_io
 from muie.tools.models.sam2_video import Sam2Tracker, build_sam2_tiny
-from muie.tools.video.track_video import TrackVideoTool
+from muie.tools.video.track_video import TrackVideoArgs, TrackVideoTool
+from tests.video_clips import clip, path_line
 
 
 def settings(path, **kw) -> Settings:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from muie.domain import RLE, Result
 from muie.agent.scoring import Report, evaluate
 from muie.agent.scoring.matching import hungarian
 from muie.agent.scoring.metrics import box_iou, normalise, rle_iou, segment_iou, track_j
+from muie.domain import RLE, Result
 
 TEXT = "Marie Curie, who worked for the University of Paris, met Albert Einstein in Brussels."
 W, H = 320, 240
@@ -305,7 +305,8 @@ def test_overlap_functions():
 
     assert box_iou([0, 0, 10, 10], [5, 0, 15, 10]) == pytest.approx(1 / 3)
     assert box_iou([0, 0, 10, 10], [20, 20, 30, 30]) == 0.0
-    assert segment_iou(Segment(input="a", start_s=0, end_s=2), Segment(input="a", start_s=1, end_s=3)) == pytest.approx(1 / 3)
+    assert segment_iou(Segment(input="a", start_s=0, end_s=2),
+                       Segment(input="a", start_s=1, end_s=3)) == pytest.approx(1 / 3)
     gold = Track.model_validate(track(range(10)))
     assert track_j(gold, gold) == 1.0
     assert track_j(gold, Track.model_validate(track(range(5, 15)))) == pytest.approx(5 / 15)

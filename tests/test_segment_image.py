@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from muie.tools.image.segment_image import SegmentImage, SegmentImageArgs, SegmentImageResult
 from muie.domain import ImageInput, Region, Result
 from muie.errors import CallError
 from muie.settings import Settings
@@ -21,7 +20,7 @@ from muie.tools.base import ToolContext
 from muie.tools.image.boxes import iou, rle_mask
 from muie.tools.image.proposals import perceive, propose
 from muie.tools.image.regions import grabcut
-from muie.tools.image.segment_image import SegmentImageTool
+from muie.tools.image.segment_image import SegmentImage, SegmentImageArgs, SegmentImageResult, SegmentImageTool
 
 W, H = 640, 480
 CAT_RECT = (330, 150, 600, 330)

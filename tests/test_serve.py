@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from muie.agent.api import extract
-from muie.domain import Result
 from muie.agent.serve.app import create_app
+from muie.domain import Result
 from muie.settings import Settings
 from tests.llm_server import ScriptedLLM, serve_in_thread
 

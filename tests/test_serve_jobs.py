@@ -15,8 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from muie.domain import Result
 from muie.agent.serve.app import create_app
+from muie.domain import Result
 from muie.settings import Settings
 from tests.llm_server import serve_in_thread
 from tests.video_clips import clip

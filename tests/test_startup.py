@@ -71,3 +71,33 @@ def test_a_rerun_of_media_from_kept_tool_results_loads_no_model(tmp_path):
     assert modules & MODELS == set(), sorted(modules & MODELS)
     strip = lambda r: json.dumps({k: v for k, v in r.items() if k != "trace"}, sort_keys=True)  # noqa: E731
     assert strip(replay) == strip(first)
+
+
+LIBRARY = """
+import json, sys
+import muie
+r = muie.extract(text=sys.argv[1], store=sys.argv[2] == "store")
+print(json.dumps({"entities": len(r.entities)}))
+"""
+
+
+def test_the_library_writes_no_store_unless_asked(tmp_path):
+    """``muie.extract`` in a user's program keeps nothing: no store or folder of muie's in the
+    user's home or working folder; asked (``store=True``), it keeps the run in the data folder."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUIE_")}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
+
+    def run(mode: str) -> dict:
+        proc = subprocess.run([sys.executable, "-c", LIBRARY, SENTENCE, mode], cwd=work, capture_output=True,
+                              text=True, timeout=600, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert run("plain")["entities"] >= 3
+    # (onnxruntime itself keeps a device id under ~/.cache/Microsoft when it is imported)
+    assert [p for p in home.rglob("*") if "muie" in p.name] == [] and list(work.rglob("*")) == []
+    assert run("store")["entities"] >= 3
+    assert [p.name for p in home.rglob("muie.db")] == ["muie.db"]

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from muie.tools.video.track_video import TrackVideoArgs
 from muie.errors import CallError
 from muie.settings import Settings
-from tests.video_clips import clip, mean_iou, path_line, path_swing
 from muie.tools.base import ToolContext
-from muie.tools.video.track_video import TrackVideoTool
+from muie.tools.video.track_video import TrackVideoArgs, TrackVideoTool
+from tests.video_clips import clip, mean_iou, path_line, path_swing
 
 N = 60
 TOOL = TrackVideoTool()

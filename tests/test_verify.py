@@ -3,16 +3,11 @@ example photo looked at again by the image models, a transcript with word times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from muie.derived import DerivedText, SourceWord
-from muie.domain import Argument, Entity, Event, ImageInput, Mention, Region, Relation, Schema, Segment, Trigger
-from muie.draft import Draft
-from muie.findings import Finding
-from muie.settings import Settings
-from muie.agent.state import Request
 from muie.agent.verify import VerifyContext, verify_draft
 from muie.agent.verify.assignment import mismatched
 from muie.agent.verify.completeness import missing_arguments, missing_names, name_runs
@@ -20,6 +15,13 @@ from muie.agent.verify.duplicates import entity_duplicates, event_duplicates
 from muie.agent.verify.evidence import Evidence
 from muie.agent.verify.fixes import apply_fixes
 from muie.agent.verify.support import unsupported
+from muie.calls import CallKey
+from muie.derived import DerivedText, SourceWord
+from muie.domain import Argument, Entity, Event, ImageInput, Mention, Region, Relation, Schema, Segment, Trigger
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.request import Request
+from muie.settings import Settings
 from muie.tools.base import ToolContext
 
 PHOTO = str(Path(__file__).resolve().parent.parent / "examples" / "media" / "photo.png")
@@ -50,11 +52,12 @@ def two_people(tmp_path_factory) -> str:
 
 
 def context(text: str = CAPTION, derived: list[DerivedText] = (), image: bool = True, final: bool = False,
-            history: list[str] = (), photo: str = PHOTO) -> VerifyContext:
+            history: Sequence[CallKey] = (), photo: str = PHOTO) -> VerifyContext:
     inputs = [ImageInput(id="image0", path=photo, width=640, height=480)] if image else []
     req = Request(text=text, inputs=inputs, schema=SCHEMA, derived=list(derived))
     ctx = ToolContext(texts=req.all_texts, settings=SETTINGS, media=req.media)
-    return VerifyContext(request=req, evidence=Evidence(req, ctx), settings=SETTINGS, history=list(history), final=final)
+    return VerifyContext(request=req, evidence=Evidence(req, ctx), settings=SETTINGS, history=list(history),
+                         final=final)
 
 
 def entity(id_: str, text: str, type_: str, span: tuple[int, int] | None = None, *groundings) -> Entity:
@@ -91,8 +94,9 @@ def test_a_region_the_image_does_not_support_is_dropped_and_found_again():
 
 
 def test_a_speck_of_a_mask_is_over_grounding():
-    from muie.tools.image.boxes import mask_rle
     import numpy as np
+
+    from muie.tools.image.boxes import mask_rle
 
     m = np.zeros((480, 640), bool)
     m[100:104, 440:444] = True  # 16 pixels inside the cup's box
@@ -202,8 +206,9 @@ def test_one_name_with_two_types_takes_the_type_more_places_attest():
 
 
 def test_a_thing_only_seen_stands_on_its_own_score_and_goes_with_its_region():
-    from muie.tools.image.boxes import mask_rle
     import numpy as np
+
+    from muie.tools.image.boxes import mask_rle
 
     seen = Entity(id="E2", text="person", type="person", groundings=[Region(
         input="image0", bbox=EMPTY_BOX, score=0.6, label="tripod")])  # named by labels the verifier's words miss
@@ -264,7 +269,9 @@ def test_a_name_read_but_not_extracted_is_sent_back_once_read():
                                    mentions=[Mention(input="image0#ocr", start=17, end=29)])])
     # before the entity tool read the sign, nothing is missing yet
     assert missing_names(draft, context(derived=[sign])) == []
-    found = missing_names(draft, context(derived=[sign], history=["recognize_entities.v1@image0#ocr:0:16"]))
+    found = missing_names(draft, context(derived=[sign],
+                                         history=[CallKey(tool="recognize_entities.v1", input="image0#ocr",
+                                                          span=(0, 16))]))
     assert len(found) == 1 and found[0].replan.model_dump(exclude_none=True) == {
         "goal": "reextract", "input": "image0#ocr", "start": 0, "end": 16}
 
@@ -305,8 +312,8 @@ def test_a_fix_naming_nothing_changes_nothing(bad):
 
 
 def test_a_name_read_and_heard_in_another_case_is_exact_in_the_loop_and_one_entity_at_the_end():
-    from muie.tools.text.spans import SpanCandidate
     from muie.draft import DraftBuilder
+    from muie.spans import SpanCandidate
 
     b = DraftBuilder(Draft())
     b.add_entities("image0#ocr", [SpanCandidate(start=0, end=5, text="PARIS", type="location", score=0.9, source="x")])
@@ -322,3 +329,10 @@ def test_a_name_read_and_heard_in_another_case_is_exact_in_the_loop_and_one_enti
     found = entity_duplicates(grounded, context(image=False, final=True))
     merged = apply_fixes(grounded, found)
     assert len(merged.entities) == 1 and len(merged.entities[0].groundings) == 2
+
+
+def test_the_repaired_checks_are_the_consistency_checks():
+    from muie.agent.verify.consistency import CONSISTENCY
+    from muie.repair import REPAIRED
+
+    assert REPAIRED == {c.__name__ for c in CONSISTENCY}

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from bench.perturb import perturbed
 from muie.agent.api import Agent, make_request
+from muie.agent.scoring.metrics import box_iou
 from muie.domain import Entity, ImageInput, Mention, Region, Schema
 from muie.draft import Draft
-from muie.agent.scoring.metrics import box_iou
-from muie.settings import Settings
-from muie.agent.state import Request
-from bench.perturb import PerturbedReasoner
 from muie.reasoner.base import Decision
 from muie.reasoner.embedded import EmbeddedReasoner
-from tests.scripted import ScriptedReasoner
+from muie.request import Request
+from muie.settings import Settings
+from tests.support.scripted import ScriptedReasoner
 
 MEDIA = Path(__file__).resolve().parent.parent / "examples" / "media"
 PHOTO = str(MEDIA / "photo.png")
@@ -87,8 +87,10 @@ def test_the_verifier_undoes_an_injected_fault_on_a_real_picture(failure):
     caption = "An astronaut poses next to a coffee cup and a dog."  # no dog in the picture
     runs = {}
     for verify in (False, True):
-        agent = Agent(PerturbedReasoner(EmbeddedReasoner(), failure), Settings(verify=verify))
-        runs[verify] = agent.run(make_request(text=caption, images=[PHOTO], schema={"entity_types": ["person", "object", "animal"]}))
+        reasoner, tools = perturbed(EmbeddedReasoner(), failure)
+        agent = Agent(reasoner, Settings(verify=verify), tools=tools)
+        runs[verify] = agent.run(make_request(text=caption, images=[PHOTO],
+                                              schema={"entity_types": ["person", "object", "animal"]}))
     on, off = runs[True], runs[False]
     cup_on, cup_off = _region(on, "coffee cup"), _region(off, "coffee cup")
     assert cup_on is not None and box_iou(cup_on, COFFEE_BOX) >= 0.5

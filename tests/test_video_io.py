@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from muie.errors import InputError
-from tests.video_clips import FPS, H, W, clip, path_swing
 from muie.tools.media import audio_io, video_io
 from muie.tools.video.locate import crop, gray, locate
 from muie.tools.video.shots import cuts
+from tests.video_clips import FPS, H, W, clip, path_swing
 
 
 @pytest.mark.parametrize("ext,codec", [(".mp4", "mpeg4"), (".avi", "mjpeg"), (".mkv", "h264"), (".webm", "vp8")])

@@ -7,8 +7,9 @@ fetched; screenshots are kept in the test's folder."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright

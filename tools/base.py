@@ -1,19 +1,25 @@
-"""What every tool is: a versioned name, typed arguments and result, and a batched run.
+"""What every tool is: a versioned name, typed arguments and result, a batched run, and
+the key of a call in the run's history.
 
-A tool declares its call model (from ``agent.calls``); the registry maps the call's
-name to the tool (a dict lookup, never if/elif). ``run_batch`` takes many calls at once,
+A tool declares its call and result models (beside it, in its own module) and the
+modality it serves; ``muie.tools`` lists the tools once and builds the registry (a dict
+lookup, never if/elif) and the unions from that list. ``run_batch`` takes many calls at once,
 possibly from several concurrent runs, so that the model behind the tool sees one batch.
 Heavy models load lazily inside ``run_batch``, never at import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from muie.calls import CallKey
 from muie.settings import Settings
+
+Modality = Literal["text", "audio", "image", "video"]
 
 A = TypeVar("A", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -37,6 +43,13 @@ class Tool(Generic[A, R]):
     name: ClassVar[str]
     call_model: ClassVar[type[BaseModel]]
     result_model: ClassVar[type[BaseModel]]
+    modality: ClassVar[Modality]
+    """The inputs it works on: ``text`` (a chunk of a text), ``audio``, ``image`` or ``video``."""
+
+    def key(self, args: A) -> CallKey:
+        """The call's key in the run's history: the tool and its input; a tool whose calls
+        differ by more (a span, an entity, a threshold, what they are given) says so."""
+        return CallKey(tool=self.name, input=args.input)  # type: ignore[attr-defined]
 
     def check(self, args: A, ctx: ToolContext) -> None:
         """Raise ``CallError`` when the arguments cannot run against these inputs."""
@@ -67,17 +80,3 @@ def readable_inputs(media: dict[str, str], probe: Callable[[str], Any]) -> list[
         except InputError:
             pass
     return found
-
-
-_THREAD_LIMIT: list[int] = []
-
-
-def limit_cpu_threads(n: int) -> None:
-    """Hold the model sessions this process creates from now on to ``n`` threads each (a
-    batch worker's share of the cores)."""
-    _THREAD_LIMIT[:] = [max(1, n)]
-
-
-def cpu_threads(default: int) -> int:
-    """Threads for a model session: the process's limit when one is set, else ``default``."""
-    return _THREAD_LIMIT[0] if _THREAD_LIMIT else default

@@ -23,14 +23,14 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from muie.errors import InputError
-from muie.agent.inputs import parse_schema
-from muie.settings import Settings, data_dir, default_settings
 from muie.agent.ask.answer import Answer
-from muie.memory.media import content_hash, hash_text
 from muie.agent.ask.questions import SPEECH_KINDS, Query, parse_question
 from muie.agent.ask.recall import Memory, answer
+from muie.agent.inputs import parse_schema
+from muie.errors import InputError
+from muie.memory.media import content_hash, hash_text
 from muie.memory.store import Store
+from muie.settings import Settings, data_dir, default_settings
 
 THREADS_FILE = "conversations.sqlite"
 MEDIA_ROLES = ("images", "audio", "video")
@@ -150,11 +150,11 @@ def ask(question: str, *, text: str | None = None, images: Sequence[str] = (), a
     if not question or not question.strip():
         raise InputError("question", "is empty")
     if reasoner not in ("embedded", "llm"):
-        raise InputError("--reasoner", f"questions are answered by the embedded or the llm reasoner, not {reasoner!r}")
+        raise InputError("reasoner", f"questions are answered by the embedded or the llm reasoner, not {reasoner!r}")
     settings = settings or default_settings()
     deps = Deps(settings, reasoner)
     given = {"images": [str(p) for p in images], "audio": [str(p) for p in audio], "video": [str(p) for p in video]}
-    for role, paths in given.items():
+    for paths in given.values():
         for p in paths:
             if not Path(p).is_file():
                 raise InputError(p, "no such file")
@@ -169,7 +169,7 @@ def ask(question: str, *, text: str | None = None, images: Sequence[str] = (), a
         elif schema is not None:
             inputs["schema"] = schema
         if not any(inputs.get(r) for r in MEDIA_ROLES) and inputs.get("text") is None:
-            raise InputError("media", f"nothing to ask about: give media or text" +
+            raise InputError("media", "nothing to ask about: give media or text" +
                              (f" (thread {thread} has none)" if thread_id else ""))
         state = graph.invoke({"question": question.strip(), "inputs": inputs,
                               "messages": [{"role": "user", "content": question.strip()}]}, config)
@@ -212,5 +212,5 @@ def _agent(reasoner: str, settings: Settings):  # type: ignore[no-untyped-def]
 
     key = (reasoner, settings.model_dump_json())
     if key not in _AGENTS:
-        _AGENTS[key] = Agent(reasoner, settings=settings)
+        _AGENTS[key] = Agent(reasoner, settings=settings, store=True)
     return _AGENTS[key]

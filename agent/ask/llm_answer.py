@@ -8,10 +8,10 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from muie.settings import Settings
 from muie.agent.ask.answer import Citation
 from muie.agent.ask.recall import Memory, Reply, _passage_cite, _span, where
 from muie.prompts import load
+from muie.settings import Settings
 
 log = logging.getLogger("muie")
 MAX_ITEMS = 60

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from muie.domain import Entity, Region, Result, Segment, Track
 from muie.agent.ask.answer import Citation
 from muie.agent.ask.questions import Query, self_introductions
+from muie.domain import Entity, Region, Result, Segment, Track
 
 NEAR_S = 1.0
 """A moment asked about matches what is said or seen this close to it."""
@@ -140,7 +140,8 @@ def where(e: Entity, mem: Memory) -> tuple[list[str], list[Citation]]:
             said.append(f"heard in {g.input} at {clock(g.start_s)}-{clock(g.end_s)}")
         elif isinstance(g, Track):
             times = [f.time_s for f in g.frames if f.time_s is not None]
-            span = f"{clock(min(times))}-{clock(max(times))}" if times else f"frames {g.frames[0].frame}-{g.frames[-1].frame}"
+            span = (f"{clock(min(times))}-{clock(max(times))}" if times
+                    else f"frames {g.frames[0].frame}-{g.frames[-1].frame}")
             said.append(f"seen in {g.input} at {span} ({len(g.frames)} frames tracked)")
         cites.append(c)
     return said, cites
@@ -153,7 +154,9 @@ def _passage_cite(p: Passage, mem: Memory) -> Citation:
 
 
 def _span(p: Passage) -> str:
-    return f" ({p.input}, {clock(p.start_s)}-{clock(p.end_s or p.start_s)})" if p.start_s is not None else f" ({p.input})"
+    if p.start_s is None:
+        return f" ({p.input})"
+    return f" ({p.input}, {clock(p.start_s)}-{clock(p.end_s or p.start_s)})"
 
 
 def at_time(t: float, mem: Memory) -> Passage | None:
@@ -262,8 +265,9 @@ def _list(q: Query, mem: Memory) -> Reply:
     if q.time_s is not None:
         t = q.time_s
         items = [e for e in items if any(isinstance(g, Segment) and g.start_s - NEAR_S <= t <= g.end_s + NEAR_S
-                                         or isinstance(g, Track) and any(f.time_s is not None and abs(f.time_s - t) <= NEAR_S
-                                                                         for f in g.frames)
+                                         or isinstance(g, Track)
+                                         and any(f.time_s is not None and abs(f.time_s - t) <= NEAR_S
+                                                 for f in g.frames)
                                          for g in e.groundings)]
     what = q.entity_type or "entity"
     if not items:

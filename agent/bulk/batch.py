@@ -15,8 +15,15 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, \
-    TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from muie.agent.bulk import outdir
 from muie.agent.bulk.items import Item, fingerprint, read_items
@@ -25,9 +32,9 @@ from muie.agent.bulk.threads import threads_per_worker
 from muie.agent.bulk.work import Outcome, WorkerConfig
 from muie.domain import Schema
 from muie.errors import InputError, MuieError
+from muie.reasoner import REASONERS
 from muie.settings import Settings, default_settings
 
-REASONERS = ("embedded", "llm", "local")
 POLL_S = 0.5
 
 
@@ -62,7 +69,7 @@ def run_batch(source: Path, out: Path, *, workers: int = 1, engine: Literal["loc
     if workers < 1:
         raise InputError("--workers", f"must be at least 1, not {workers}")
     if reasoner not in REASONERS:
-        raise InputError("--reasoner", f"unknown reasoner {reasoner!r} (available: {', '.join(REASONERS)})")
+        raise InputError("reasoner", f"unknown reasoner {reasoner!r} (available: {', '.join(REASONERS)})")
     if engine not in ("local", "ray"):
         raise InputError("--engine", f"unknown engine {engine!r} (available: local, ray)")
     if address and engine != "ray":
@@ -127,7 +134,7 @@ def _check_agent(reasoner: str, settings: Settings) -> None:
     agent sets up once on disk (the store's tables) is set up once, not raced by N workers."""
     from muie.agent.api import Agent
 
-    Agent(reasoner, settings)
+    Agent(reasoner, settings, store=True)
 
 
 def _finished(folder: outdir.OutDir, item: Item, schema: dict[str, Any] | None, tasks: str | list[str] | None,

@@ -52,6 +52,6 @@ def limit_threads(n: int) -> None:
         cv2.setNumThreads(n)
     except ImportError:  # pragma: no cover
         pass
-    from muie.tools.base import limit_cpu_threads
+    from muie.tools.runtime import limit_cpu_threads
 
     limit_cpu_threads(n)

@@ -52,7 +52,7 @@ class Outcome:
     pid: int = 0
 
     @classmethod
-    def failed(cls, item: Item, reason: str, pid: int = 0) -> "Outcome":
+    def failed(cls, item: Item, reason: str, pid: int = 0) -> Outcome:
         return cls(id=item.id, ok=False, source=item.source, reason=reason, pid=pid)
 
 
@@ -68,7 +68,7 @@ class Worker:
         from muie.agent.api import Agent, make_request
 
         self.config = config
-        self.agent = Agent(config.reasoner, config.settings)
+        self.agent = Agent(config.reasoner, config.settings, store=True)
         AGENTS_BUILT += 1
         if config.warm_up:
             self.agent.run(make_request(text=WARM_UP_TEXT, schema=config.schema, tasks=config.tasks))

@@ -12,10 +12,10 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
+from muie.agent.cli.words import in_cli_words
 from muie.errors import InputError, MuieError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -25,18 +25,18 @@ log = logging.getLogger("muie")
 
 @app.command()
 def extract(
-    text: Optional[str] = typer.Option(None, "--text", help="The text to extract from."),
-    text_file: Optional[Path] = typer.Option(None, "--text-file", help="A UTF-8 file holding the text."),
-    image: List[str] = typer.Option([], "--image", help="An image (repeatable)."),
-    audio: List[str] = typer.Option([], "--audio", help="An audio file (repeatable)."),
-    video: List[str] = typer.Option([], "--video", help="A video file (repeatable)."),
-    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON (see the README)."),
-    entity_types: Optional[str] = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
-    relation_types: Optional[str] = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
-    event_types: Optional[str] = typer.Option(None, "--event-types", help="Event types, comma-separated (E:role1/role2)."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Any of ner,re,ee (default: all)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the result here instead of stdout."),
-    render: Optional[Path] = typer.Option(None, "--render", help="Write pictures of the result into this folder."),
+    text: str | None = typer.Option(None, "--text", help="The text to extract from."),
+    text_file: Path | None = typer.Option(None, "--text-file", help="A UTF-8 file holding the text."),
+    image: list[str] = typer.Option([], "--image", help="An image (repeatable)."),
+    audio: list[str] = typer.Option([], "--audio", help="An audio file (repeatable)."),
+    video: list[str] = typer.Option([], "--video", help="A video file (repeatable)."),
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema JSON (see the README)."),
+    entity_types: str | None = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
+    relation_types: str | None = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
+    event_types: str | None = typer.Option(None, "--event-types", help="Event types, comma-separated (E:role1/role2)."),
+    tasks: str | None = typer.Option(None, "--tasks", help="Any of ner,re,ee (default: all)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the result here instead of stdout."),
+    render: Path | None = typer.Option(None, "--render", help="Write pictures of the result into this folder."),
     reasoner: str = typer.Option(
         "embedded", "--reasoner", help="Which reasoner plans the tool calls: embedded (offline), llm (an "
         "OpenAI-compatible endpoint, MUIE_LLM_*) or local (a transformers model, MUIE_LOCAL_MODEL_PATH)."),
@@ -56,10 +56,12 @@ def extract(
         check_text(text, "--text")
     if schema is not None and (entity_types or relation_types or event_types):
         raise InputError("--schema", "give a schema file or type lists, not both")
-    sch = read_schema_file(schema) if schema is not None else schema_from_lists(entity_types, relation_types, event_types)
+    sch = (read_schema_file(schema) if schema is not None
+           else schema_from_lists(entity_types, relation_types, event_types))
     _check_writable(out, render)
     t0 = time.perf_counter()
-    result = run_extract(text=text, images=image, audio=audio, video=video, schema=sch, tasks=tasks, reasoner=reasoner)
+    result = run_extract(text=text, images=image, audio=audio, video=video, schema=sch, tasks=tasks, reasoner=reasoner,
+                         store=True)
     payload = result.to_json() + "\n"
     if render is not None:
         from muie.agent.render import render_result
@@ -84,13 +86,13 @@ def batch_cmd(
                                                  "summary.json."),
     workers: int = typer.Option(1, "--workers", help="Worker processes (or Ray actors), each loading the models once."),
     engine: str = typer.Option("local", "--engine", help="local (processes on this machine) or ray."),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (default: start a local Ray)."),
-    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON for items without their own."),
-    entity_types: Optional[str] = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
-    relation_types: Optional[str] = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
-    event_types: Optional[str] = typer.Option(None, "--event-types",
+    address: str | None = typer.Option(None, "--address", help="Ray cluster to join (default: start a local Ray)."),
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema JSON for items without their own."),
+    entity_types: str | None = typer.Option(None, "--entity-types", help="Entity types, comma-separated."),
+    relation_types: str | None = typer.Option(None, "--relation-types", help="Relation types, comma-separated."),
+    event_types: str | None = typer.Option(None, "--event-types",
                                               help="Event types, comma-separated (E:role1/role2)."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Any of ner,re,ee for items without their own."),
+    tasks: str | None = typer.Option(None, "--tasks", help="Any of ner,re,ee for items without their own."),
     reasoner: str = typer.Option("embedded", "--reasoner", help="embedded, llm or local (as for extract)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
 ) -> None:
@@ -129,13 +131,13 @@ def schema_cmd() -> None:
 def eval_cmd(
     gold: Path = typer.Argument(..., help="Gold: a result JSON, a JSONL of cases, a folder of *.json, or CoNLL/BIO."),
     pred: Path = typer.Argument(..., help="Predictions, in the same forms (cases matched by id, else by order)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the full report as JSON here."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the full report as JSON here."),
     by_combination: bool = typer.Option(False, "--by-combination", help="Add tables per modality combination."),
 ) -> None:
     """Score predicted results against gold: NER, RE, EE and the grounding in images, video and audio."""
     from muie.agent.scoring import evaluate, load_cases, render_text
-    from muie.files import check_writable
     from muie.agent.scoring.report import write_json
+    from muie.files import check_writable
 
     gold_cases, pred_cases = load_cases(gold), load_cases(pred)
     if json_out is not None:
@@ -156,15 +158,15 @@ def datagen_cmd(
     mode: str = typer.Option("template", "--mode", help="template (offline, the phrasings of "
                              "prompts/datagen_template.yaml) or llm (an OpenAI-compatible model words each record, "
                              "checked against the gold; MUIE_LLM_*)."),
-    variants: Optional[int] = typer.Option(None, "--variants", help="Records per case, each worded differently "
+    variants: int | None = typer.Option(None, "--variants", help="Records per case, each worded differently "
                                            "(default: MUIE_DATAGEN_VARIANTS)."),
-    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON (default: schema.json beside "
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema JSON (default: schema.json beside "
                                           "the cases, else the types the gold uses)."),
-    media_root: Optional[Path] = typer.Option(None, "--media-root", help="Folder the cases' relative media paths "
+    media_root: Path | None = typer.Option(None, "--media-root", help="Folder the cases' relative media paths "
                                               "are under (default: the cases' folder)."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Records made at once (default: "
+    concurrency: int | None = typer.Option(None, "--concurrency", help="Records made at once (default: "
                                               "MUIE_DATAGEN_CONCURRENCY)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N cases."),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N cases."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Write instruction-tuning records (LLaVA-style conversations with REAMO meta-responses) from annotated cases."""
@@ -190,8 +192,9 @@ def datagen_cmd(
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    reasoner: Optional[str] = typer.Option(
-        None, "--reasoner", help="Reasoner of the model 'muie': embedded, llm or local (default: MUIE_SERVE_REASONER)."),
+    reasoner: str | None = typer.Option(
+        None, "--reasoner",
+        help="Reasoner of the model 'muie': embedded, llm or local (default: MUIE_SERVE_REASONER)."),
 ) -> None:
     """Serve muie over HTTP: OpenAI-compatible /v1/chat/completions and /v1/models, and POST /v1/extract."""
     from muie.agent.serve.app import run
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             print("muie: interrupted", file=sys.stderr)
         return rc if isinstance(rc, int) else 0  # an Exit(code) comes back as its code
     except InputError as e:
-        print(f"muie: {e}", file=sys.stderr)
+        print(f"muie: {in_cli_words(e)}", file=sys.stderr)
         return e.exit_code
     except MuieError as e:  # a service muie depends on failed for good (an LLM endpoint)
         print(f"muie: {e}".replace("\n", " "), file=sys.stderr)

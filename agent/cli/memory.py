@@ -6,10 +6,11 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
+from muie.agent.cli.words import in_cli_words
 from muie.errors import InputError
 
 runs_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -32,7 +33,7 @@ def _media(paths: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def _inputs(media: list[str], text: Optional[str], text_file: Optional[Path], schema: Optional[Path]) -> dict[str, Any]:
+def _inputs(media: list[str], text: str | None, text_file: Path | None, schema: Path | None) -> dict[str, Any]:
     from muie.agent.inputs import check_text, read_schema_file, read_text_file
 
     m = _media(media)
@@ -59,8 +60,8 @@ def _print_answer(a: Any, as_json: bool) -> None:
 
 def _render(a: Any, out: Path) -> list[Path]:
     """Pictures of what an answer cites: each cited grounding drawn on its media."""
-    from muie.domain import Entity, Result
     from muie.agent.render import render_result
+    from muie.domain import Entity, Result
     from muie.memory.store import Store
 
     if not a.run_id:
@@ -77,17 +78,18 @@ def _render(a: Any, out: Path) -> list[Path]:
 
 
 def ask_cmd(
-    question: str = typer.Argument(..., help="The question, e.g. \"who is speaking at 0:12?\" or \"where is the cat?\"."),
-    media: List[str] = typer.Argument(None, help="Images, audio, video and a .txt file to ask about (none: the "
+    question: str = typer.Argument(..., help="The question, e.g. \"who is speaking at 0:12?\" or "
+                                   "\"where is the cat?\"."),
+    media: list[str] = typer.Argument(None, help="Images, audio, video and a .txt file to ask about (none: the "
                                       "thread's)."),
-    text: Optional[str] = typer.Option(None, "--text", help="Text that goes with the media."),
-    text_file: Optional[Path] = typer.Option(None, "--text-file", help="A UTF-8 file holding that text."),
-    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON for an extraction it needs."),
-    thread: Optional[str] = typer.Option(None, "--thread", help="Go on with this conversation (its media, what it "
+    text: str | None = typer.Option(None, "--text", help="Text that goes with the media."),
+    text_file: Path | None = typer.Option(None, "--text-file", help="A UTF-8 file holding that text."),
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema JSON for an extraction it needs."),
+    thread: str | None = typer.Option(None, "--thread", help="Go on with this conversation (its media, what it "
                                          "talked about)."),
     reasoner: str = typer.Option("embedded", "--reasoner", help="embedded (typed queries over the results) or llm "
                                  "(the model answers from them; MUIE_LLM_*)."),
-    render: Optional[Path] = typer.Option(None, "--render", help="Draw what the answer cites into this folder."),
+    render: Path | None = typer.Option(None, "--render", help="Draw what the answer cites into this folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the answer with its citations as JSON."),
 ) -> None:
     """Ask one question about media: answered from kept results, or after extracting them."""
@@ -104,10 +106,10 @@ def ask_cmd(
 
 
 def chat_cmd(
-    media: List[str] = typer.Argument(None, help="Images, audio, video and a .txt file to talk about."),
-    text: Optional[str] = typer.Option(None, "--text", help="Text that goes with the media."),
-    schema: Optional[Path] = typer.Option(None, "--schema", help="Label schema JSON for the extraction."),
-    thread: Optional[str] = typer.Option(None, "--thread", help="Go on with this conversation."),
+    media: list[str] = typer.Argument(None, help="Images, audio, video and a .txt file to talk about."),
+    text: str | None = typer.Option(None, "--text", help="Text that goes with the media."),
+    schema: Path | None = typer.Option(None, "--schema", help="Label schema JSON for the extraction."),
+    thread: str | None = typer.Option(None, "--thread", help="Go on with this conversation."),
     reasoner: str = typer.Option("embedded", "--reasoner", help="embedded or llm."),
 ) -> None:
     """A conversation about media in the terminal: one question a line; an empty line, 'quit' or Ctrl-D ends it."""
@@ -132,7 +134,7 @@ def chat_cmd(
             a = ask(q, text=kw["text"], images=kw["images"], audio=kw["audio"], video=kw["video"],
                     schema=kw["schema"], thread_id=thread, reasoner=reasoner)
         except InputError as e:
-            console.print(f"[red]muie: {e}[/red]")
+            console.print(f"[red]muie: {in_cli_words(e)}[/red]")
             continue
         thread, first = a.thread_id, False
         sys.stdout.write(a.answer + "\n")
@@ -144,7 +146,7 @@ def chat_cmd(
 @runs_app.command("list")
 def runs_list(
     limit: int = typer.Option(20, "--limit", help="How many, latest first."),
-    media: Optional[Path] = typer.Option(None, "--media", help="Only runs that read this file (by its content)."),
+    media: Path | None = typer.Option(None, "--media", help="Only runs that read this file (by its content)."),
     as_json: bool = typer.Option(False, "--json", help="As JSON lines."),
 ) -> None:
     """The latest runs: id, when, inputs, what was found, seconds."""
@@ -184,7 +186,7 @@ def runs_show(
 @runs_app.command("export")
 def runs_export(
     out: Path = typer.Argument(..., help="File to write: .jsonl (one run a line) or .json (a list)."),
-    run_ids: List[str] = typer.Option(None, "--run", help="Runs to export (repeatable; default: all)."),
+    run_ids: list[str] = typer.Option(None, "--run", help="Runs to export (repeatable; default: all)."),
     limit: int = typer.Option(1_000_000, "--limit", help="At most this many, latest first."),
 ) -> None:
     """Export results with their inputs and when they were made, as JSON or JSONL."""

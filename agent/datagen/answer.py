@@ -40,10 +40,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from muie.tools import TOOL_CALL, ToolCall
 from muie.domain import Entity, Region, Result, Schema, Segment, Track
 from muie.reasoner.meta_response import parse as parse_meta
 from muie.reasoner.meta_response import render as render_meta
+from muie.tools import TOOL_CALL, ToolCall
 
 Ref = tuple[str, str]
 """An entity as the turn names it: (words, type); a trigger: (words, event type)."""

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from muie.agent.datagen.answer import GoldView, gold_view
 from muie.agent.datagen.record import digest
+from muie.agent.scoring import Case, load_cases
 from muie.domain import Result, Schema
 from muie.errors import InputError
-from muie.agent.scoring import Case, load_cases
 
 MODALITY_WORDS = {"text": ("the text", "the texts"), "image": ("the image", "the images"),
                   "audio": ("the recording", "the recordings"), "video": ("the video", "the videos")}

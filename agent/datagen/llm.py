@@ -31,9 +31,9 @@ from muie.agent.datagen.answer import SECTIONS, Step, q, render_extraction
 from muie.agent.datagen.cases import Job, asked, context, sources
 from muie.agent.datagen.record import PLACEHOLDER, Record, Rejected, Usage
 from muie.agent.datagen.template import compose, pick
-from muie.settings import Settings
 from muie.prompts import load
 from muie.reasoner.llm_client import LLMClient, LLMError
+from muie.settings import Settings
 
 _ENV = Environment(undefined=StrictUndefined, autoescape=False)
 _IDS = re.compile(r"\b(?:image|audio|video)\d+\b")

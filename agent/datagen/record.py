@@ -63,7 +63,7 @@ class Record(_Strict):
     meta: RecordMeta
 
     @model_validator(mode="after")
-    def _well_formed(self) -> "Record":
+    def _well_formed(self) -> Record:
         roles = [t.from_ for t in self.conversations]
         if roles != ["human", "gpt"] * (len(roles) // 2) or len(roles) % 2:
             raise ValueError(f"turns must alternate human, gpt and end with gpt; got {roles}")

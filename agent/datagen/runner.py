@@ -31,8 +31,8 @@ from muie.agent.datagen.record import Record, Reject, Rejected
 from muie.agent.datagen.store import Appender, read_lines, rejects_path, summary_path
 from muie.agent.datagen.summary import Summary, ThisRun, summarize
 from muie.files import write_atomic
-from muie.settings import Settings
 from muie.reasoner.llm_client import LLMError
+from muie.settings import Settings
 
 
 class Writer(Protocol):

@@ -8,7 +8,8 @@ says), and the variants of a case pick different ones while there are phrasings 
 
 from __future__ import annotations
 
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from jinja2 import Environment, StrictUndefined
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from muie.domain import Result, Track, VideoInput
 from muie.agent.render.image import PALETTE
+from muie.domain import Result, Track, VideoInput
 
 STRIP = 8
 """Most frames in a strip."""

@@ -20,7 +20,7 @@ def read_conll(path: str | Path) -> list[Sentence]:
     def flush() -> None:
         if not tokens:
             return
-        text, spans, pos = "", [], 0
+        text, spans = "", []
         open_span: list | None = None
         for tok, tag in tokens:
             if text:

@@ -40,7 +40,8 @@ class GroundingScores(Additive):
     track: Mean = Field(default_factory=Mean, description="Mean J over gold video tracks.")
     segment: Mean = Field(default_factory=Mean, description="Mean tIoU over gold segments.")
     segment_acc: Accuracy = Field(default_factory=Accuracy, description="Gold segments matched at tIoU >= 0.5.")
-    over: OverGrounding = Field(default_factory=OverGrounding, description="Over-grounded share of predicted groundings.")
+    over: OverGrounding = Field(default_factory=OverGrounding,
+                                description="Over-grounded share of predicted groundings.")
 
 
 def _by_input(groundings: Sequence[Any], kind: type[Region | Track | Segment]) -> dict[str, list[Any]]:

@@ -26,9 +26,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 from muie.domain import Entity, Event, Region, Segment, Track
+from muie.tools.assignment import max_assignment
 
 from .metrics import box_iou, normalise, segment_iou, track_j
-from muie.tools.assignment import max_assignment
 
 G = TypeVar("G")
 P = TypeVar("P")
@@ -54,16 +54,17 @@ class Thing:
         return normalise(self.text)
 
     @classmethod
-    def of_entity(cls, e: Entity) -> "Thing":
+    def of_entity(cls, e: Entity) -> Thing:
         return cls(e.id, e.type, e.text, [(m.input, m.start, m.end) for m in e.mentions], list(e.groundings))
 
     @classmethod
-    def of_event(cls, v: Event) -> "Thing":
+    def of_event(cls, v: Event) -> Thing:
         t = v.trigger
         return cls(v.id, v.type, t.text, [(m.input, m.start, m.end) for m in t.mentions], list(t.groundings))
 
 
-def hungarian(gold: Sequence[G], pred: Sequence[P], similarity: Callable[[G, P], float]) -> list[tuple[int, int, float]]:
+def hungarian(gold: Sequence[G], pred: Sequence[P],
+              similarity: Callable[[G, P], float]) -> list[tuple[int, int, float]]:
     """One-to-one assignment of ``pred`` to ``gold`` maximising the summed similarity
     (``scipy.optimize.linear_sum_assignment`` on the cost 1 - similarity).
 

@@ -22,10 +22,13 @@ class Scores(Additive):
     """All figures of one case or, summed, of several."""
 
     cases: int = 0
-    ner: PRF = Field(default_factory=PRF, description="Entities: strict span + type (media-only: normalised text + type).")
+    ner: PRF = Field(default_factory=PRF,
+                     description="Entities: strict span + type (media-only: normalised text + type).")
     re: PRF = Field(default_factory=PRF, description="Relations: type with head and tail aligned to the gold ends.")
-    ee_trigger: PRF = Field(default_factory=PRF, description="Event triggers: span + event type (media-only: text + type).")
-    ee_argument: PRF = Field(default_factory=PRF, description="Arguments: event type + role + aligned entity, in an aligned event.")
+    ee_trigger: PRF = Field(default_factory=PRF,
+                            description="Event triggers: span + event type (media-only: text + type).")
+    ee_argument: PRF = Field(default_factory=PRF,
+                             description="Arguments: event type + role + aligned entity, in an aligned event.")
     grounding: GroundingScores = Field(default_factory=GroundingScores)
 
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from muie.errors import InputError
 from muie.agent.serve.protocol import (
     ChatRequest,
     ExtractRequest,
@@ -31,6 +31,7 @@ from muie.agent.serve.protocol import (
     chosen_tool,
     completion,
 )
+from muie.errors import InputError
 from muie.settings import Settings, default_settings
 
 

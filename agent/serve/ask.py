@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from muie.errors import InputError
 from muie.agent.serve.jobs import HashStr, Jobs
 from muie.agent.serve.media import find_media
 from muie.agent.serve.protocol import HTTPProblem
+from muie.errors import InputError
 
 ThreadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 

@@ -28,22 +28,23 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, AsyncIterator, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from muie.errors import InputError
-from muie.files import write_atomic
 from muie.agent.serve.media import find_media
 from muie.agent.serve.protocol import HTTPProblem, Service
+from muie.errors import InputError
+from muie.files import write_atomic
+from muie.request import Request
 from muie.settings import Settings, data_dir
-from muie.agent.state import Request
 
 log = logging.getLogger("muie")
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -23,10 +23,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from muie.errors import InputError
 from muie.agent.serve.protocol import HTTPProblem
-from muie.settings import Settings, data_dir
+from muie.errors import InputError
 from muie.memory.media import SUFFIXES, keep_bytes, stored_path
+from muie.settings import Settings, data_dir
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 CHECK_SIDE = 256
@@ -101,7 +101,8 @@ def probe_file(path: Path, kind: str, settings: Settings) -> dict[str, Any]:
     """What the project's probe of ``kind`` reads of the file; an ``InputError`` when it
     cannot be read, a 422 when it is over the duration or resolution limit."""
     if kind == "image":
-        from muie.tools.media.image_io import load_rgb, probe as probe_image
+        from muie.tools.media.image_io import load_rgb
+        from muie.tools.media.image_io import probe as probe_image
 
         im = probe_image(str(path))
         info: dict[str, Any] = {"format": im.format, "width": im.width, "height": im.height}

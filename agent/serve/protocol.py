@@ -34,9 +34,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from muie.errors import InputError
+from muie.reasoner import REASONERS
 from muie.settings import Settings
 
-REASONERS = ("embedded", "llm", "local")
 _SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/webp": ".webp", "image/gif": ".gif",
            "image/bmp": ".bmp", "image/tiff": ".tiff", "audio/wav": ".wav", "audio/x-wav": ".wav",
            "audio/wave": ".wav", "audio/flac": ".flac", "audio/mpeg": ".mp3", "audio/mp3": ".mp3",
@@ -153,7 +153,7 @@ class Service:
             if reasoner not in self.agents:
                 from muie.agent.api import Agent
 
-                self.agents[reasoner] = Agent(reasoner, settings=self.settings)
+                self.agents[reasoner] = Agent(reasoner, settings=self.settings, store=True)
             return self.agents[reasoner]
 
     def extract(self, model: str, text: str | None, images: list[str], audio: list[str], schema: Any,

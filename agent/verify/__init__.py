@@ -16,10 +16,8 @@ the next check runs; findings asking for a re-plan go back to the reasoner, each
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from muie.draft import Draft
-from muie.findings import Finding
 from muie.agent.verify.assignment import mismatched
 from muie.agent.verify.completeness import missing_arguments, missing_names
 from muie.agent.verify.consistency import (
@@ -34,6 +32,9 @@ from muie.agent.verify.duplicates import entity_duplicates, event_duplicates
 from muie.agent.verify.evidence import Evidence
 from muie.agent.verify.fixes import apply_fixes
 from muie.agent.verify.support import unsupported
+from muie.draft import Draft
+from muie.findings import Finding
+from muie.repair import REPAIRED
 
 Check = Callable[[Draft, VerifyContext], list[Finding]]
 
@@ -44,8 +45,6 @@ def consistency(draft: Draft, vc: VerifyContext) -> list[Finding]:
 
 LOOP: tuple[Check, ...] = (consistency, mismatched, unsupported, missing_names, missing_arguments)
 FINAL: tuple[Check, ...] = (mismatched, unsupported, entity_duplicates, event_duplicates)
-REPAIRED = {c.__name__ for c in CONSISTENCY}
-"""Checks whose findings the reasoner must repair (drop what does not hold)."""
 
 
 def verify_draft(draft: Draft, vc: VerifyContext) -> tuple[Draft, list[Finding]]:

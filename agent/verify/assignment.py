@@ -6,9 +6,10 @@ with a region there, and those without one, which a region may show) form a scor
 matrix: each region's support for each entity, from the image looked at again
 (``Evidence.region_support``). The Hungarian algorithm gives the best assignment; when
 it beats the current one by more than ``MARGIN`` the regions are moved to the entities
-they show (two people swapped, a wrong meta-response that asked for the wrong target). When two entities fit both regions equally (two people known
-only as people), a word in the text beside a name ("Obama, left,") decides; without
-one, the pair is flagged as ambiguous.
+they show (two people swapped, a wrong meta-response that asked for the wrong target).
+When two entities fit both regions equally (two people known only as people), a word
+in the text beside a name ("Obama, left,") decides; without one, the pair is flagged
+as ambiguous.
 
 Things only seen (no mention: named by their labels, ``link_regions``' unnamed objects)
 are left out: they stand for regions no named entity claimed, and a label's plain word
@@ -21,12 +22,12 @@ import re
 
 import numpy as np
 
+from muie.agent.verify.context import VerifyContext
+from muie.agent.verify.evidence import said_in
 from muie.derived import OCR, derived_id
 from muie.domain import Entity, Region
 from muie.draft import Draft, seen_only
 from muie.findings import Finding, MoveGrounding
-from muie.agent.verify.context import VerifyContext
-from muie.agent.verify.evidence import said_in
 from muie.tools.assignment import max_assignment
 
 MARGIN = 0.05

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import re
 
+from muie.agent.verify.context import VerifyContext
 from muie.derived import OCR
 from muie.draft import Draft
 from muie.findings import Finding, Replan
-from muie.agent.verify.context import VerifyContext
 
 WORD = re.compile(r"[A-Za-z][\w'&-]*(?:\.[A-Za-z][\w'&-]*)*\.?")
 """A word; dots inside it (``U.S.``) and one after it (``Inc.``) belong to it."""
@@ -27,7 +27,6 @@ COMMON = {"the", "a", "an", "i", "it", "this", "that", "we", "he", "she", "they"
           "there", "here", "today", "yesterday", "now", "yes", "no", "ok", "okay", "my", "our", "his", "her",
           "their", "its", "what", "when", "where", "who", "why", "how", "open", "closed", "exit", "sale", "welcome"}
 MAX_PER_ROUND = 16
-RAN = re.compile(r"^recognize_entities\.v1@(?P<input>.+?):(?P<start>\d+):(?P<end>\d+)")
 
 
 def _capital(w: str) -> bool:
@@ -73,9 +72,8 @@ def _read(vc: VerifyContext) -> dict[str, list[tuple[int, int]]]:
     """Text id -> spans the entity tool has read."""
     out: dict[str, list[tuple[int, int]]] = {}
     for key in vc.history:
-        m = RAN.match(key)
-        if m:
-            out.setdefault(m["input"], []).append((int(m["start"]), int(m["end"])))
+        if key.tool == "recognize_entities.v1" and key.span is not None:
+            out.setdefault(key.input, []).append((int(key.span[0]), int(key.span[1])))
     return out
 
 
@@ -96,7 +94,8 @@ def missing_names(draft: Draft, vc: VerifyContext) -> list[Finding]:
                 continue
             out.append(Finding(check="incomplete", where=f"{d.id} [{s}, {e})", severity="warning", confidence=0.5,
                                message=f"{d.text[s:e]!r} reads like a name and no entity covers it",
-                               action="asked to read it again", replan=Replan(goal="reextract", input=d.id, start=s, end=e)))
+                               action="asked to read it again",
+                               replan=Replan(goal="reextract", input=d.id, start=s, end=e)))
             if len(out) >= MAX_PER_ROUND:
                 return out
     return out
@@ -125,6 +124,8 @@ def missing_arguments(draft: Draft, vc: VerifyContext) -> list[Finding]:
             continue
         s, e = sentence(text, m.start, m.end)
         out.append(Finding(check="incomplete", where=f"event {v.id}", severity="warning", confidence=0.5,
-                           message=f"{v.type} {v.trigger.text!r} has none of its roles ({', '.join(roles[v.type])}) filled",
-                           action="asked to look again", replan=Replan(goal="refill", input=m.input, event=v.id, start=s, end=e)))
+                           message=f"{v.type} {v.trigger.text!r} has none of its roles "
+                                   f"({', '.join(roles[v.type])}) filled",
+                           action="asked to look again",
+                           replan=Replan(goal="refill", input=m.input, event=v.id, start=s, end=e)))
     return out

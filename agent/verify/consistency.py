@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from muie.draft import Draft
 from muie.findings import Finding
-from muie.agent.state import Request
+from muie.request import Request
 
 
 def references_resolve(draft: Draft, req: Request) -> list[Finding]:
@@ -23,7 +23,8 @@ def references_resolve(draft: Draft, req: Request) -> list[Finding]:
         if end not in ids
     ]
     out += [
-        Finding(check="references_resolve", where=f"event {v.id}", message=f"argument {a.role!r} names unknown entity {a.entity!r}")
+        Finding(check="references_resolve", where=f"event {v.id}",
+                message=f"argument {a.role!r} names unknown entity {a.entity!r}")
         for v in draft.events
         for a in v.arguments
         if a.entity not in ids
@@ -41,11 +42,14 @@ def mentions_match_text(draft: Draft, req: Request) -> list[Finding]:
         for m in mentions:
             text = texts.get(m.input)
             if text is None:
-                out.append(Finding(check="mentions_match_text", where=where, message=f"mention names {m.input!r}, not a text input"))
+                out.append(Finding(check="mentions_match_text", where=where,
+                                   message=f"mention names {m.input!r}, not a text input"))
             elif m.end > len(text):
-                out.append(Finding(check="mentions_match_text", where=where, message=f"mention [{m.start}, {m.end}) runs past the text ({len(text)} chars)"))
+                out.append(Finding(check="mentions_match_text", where=where,
+                                   message=f"mention [{m.start}, {m.end}) runs past the text ({len(text)} chars)"))
             elif text[m.start : m.end] != label:
-                out.append(Finding(check="mentions_match_text", where=where, message=f"text[{m.start}:{m.end}] is {text[m.start:m.end]!r}, not {label!r}"))
+                out.append(Finding(check="mentions_match_text", where=where,
+                                   message=f"text[{m.start}:{m.end}] is {text[m.start:m.end]!r}, not {label!r}"))
     return out
 
 
@@ -58,9 +62,11 @@ def types_in_schema(draft: Draft, req: Request) -> list[Finding]:
             for r in draft.relations if r.type not in s.relation_types]
     for v in draft.events:
         if v.type not in s.event_types:
-            out.append(Finding(check="types_in_schema", where=f"event {v.id}", message=f"type {v.type!r} is not in the schema"))
+            out.append(Finding(check="types_in_schema", where=f"event {v.id}",
+                               message=f"type {v.type!r} is not in the schema"))
             continue
-        out += [Finding(check="types_in_schema", where=f"event {v.id}", message=f"role {a.role!r} is not a role of {v.type!r}")
+        out += [Finding(check="types_in_schema", where=f"event {v.id}",
+                        message=f"role {a.role!r} is not a role of {v.type!r}")
                 for a in v.arguments if a.role not in s.event_types[v.type]]
     return out
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from muie.settings import Settings
-from muie.agent.state import Request
 from muie.agent.verify.evidence import Evidence
+from muie.calls import CallKey
+from muie.request import Request
+from muie.settings import Settings
 
 
 @dataclass
@@ -15,6 +16,6 @@ class VerifyContext:
     request: Request
     evidence: Evidence
     settings: Settings
-    history: list[str] = field(default_factory=list)
+    history: list[CallKey] = field(default_factory=list)
     final: bool = False
     """The last pass, on the draft whose media mentions are groundings."""

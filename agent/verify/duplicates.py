@@ -22,11 +22,11 @@ event of that type nearest in time, or the only one of that type.
 
 from __future__ import annotations
 
+from muie.agent.verify.context import VerifyContext
+from muie.agent.verify.evidence import overlap, spelling, within, words
 from muie.domain import Entity, Event, Grounding, Region, Segment
 from muie.draft import Draft
 from muie.findings import Finding, Merge
-from muie.agent.verify.context import VerifyContext
-from muie.agent.verify.evidence import overlap, spelling, within, words
 
 CLOSE_SPELLING = 0.85
 SAME_PLACE = 0.7
@@ -71,7 +71,8 @@ def entity_duplicates(draft: Draft, vc: VerifyContext) -> list[Finding]:
         homes = [(r, a) for r, a in found if r[0] == best]
         if len(homes) > 1 and best > 0:
             out.append(Finding(check="duplicates", where=f"entity {b.id}", severity="warning", confidence=0.5,
-                               message=f"{b.text!r} could be any of " + ", ".join(f"{a.id} {a.text!r}" for _, a in homes)
+                               message=f"{b.text!r} could be any of "
+                               + ", ".join(f"{a.id} {a.text!r}" for _, a in homes)
                                + f" ({homes[0][0][1]})", action="flagged, not merged"))
             continue
         (rank, why, conf), a = homes[0]

@@ -13,10 +13,10 @@ from __future__ import annotations
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from muie.agent.scoring.metrics import box_iou
 from muie.derived import OCR, SPEECH, DerivedText
 from muie.domain import Grounding, Region, Segment
-from muie.agent.scoring.metrics import box_iou
-from muie.agent.state import Request
+from muie.request import Request
 
 PUNCT = ".,;:!?'\"()[]{}"
 

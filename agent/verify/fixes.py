@@ -6,10 +6,10 @@ applied before the next check runs.
 
 from __future__ import annotations
 
+from muie.agent.verify.evidence import overlap
 from muie.domain import Argument, Entity, Event, Grounding, Region
 from muie.draft import Draft
 from muie.findings import DropGrounding, Finding, Merge, MoveGrounding
-from muie.agent.verify.evidence import overlap
 
 SAME = 0.9
 """Box or time IoU at which two groundings of one thing are the same grounding."""
@@ -73,7 +73,8 @@ def apply_fixes(draft: Draft, findings: list[Finding]) -> Draft:
     for g, to in moved:
         if to in owners:
             o = owners[to]
-            kept = [h for h in groundings(o) if not (isinstance(g, Region) and isinstance(h, Region) and h.input == g.input)]
+            kept = [h for h in groundings(o)
+                    if not (isinstance(g, Region) and isinstance(h, Region) and h.input == g.input)]
             set_groundings(o, kept + [g])
 
     # a thing only seen or heard (no mention) that lost its last grounding is found nowhere now

@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-
-from muie.domain import Region, Segment, Track
-from muie.draft import Draft, seen_only
-from muie.findings import DropGrounding, Finding, Replan
 from muie.agent.scoring.metrics import box_iou
 from muie.agent.verify.context import VerifyContext
 from muie.agent.verify.evidence import said_in
+from muie.domain import Region, Segment, Track
+from muie.draft import Draft, seen_only
+from muie.findings import DropGrounding, Finding, Replan
 
 MIN_MASK_SHARE = 0.0005
 MIN_MASK_PX = 64

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from .common import Gold, Sentence, TextBuilder, encode_mask, mask_bbox
-from .images import H, SOURCES, W, Source, background, draw_sign, paste_photos, place, save_png, sign_size
+from .images import SOURCES, H, Source, W, background, draw_sign, paste_photos, place, save_png, sign_size
 
 PHOTOS = sorted(SOURCES)
 
@@ -89,7 +89,8 @@ def image_input(gold: Gold, rel: str) -> None:
 
 
 def region(rect_mask: np.ndarray) -> dict[str, Any]:
-    return {"kind": "region", "input": "image0", "bbox": mask_bbox(rect_mask), "mask": encode_mask(rect_mask), "score": 1.0}
+    return {"kind": "region", "input": "image0", "bbox": mask_bbox(rect_mask), "mask": encode_mask(rect_mask),
+            "score": 1.0}
 
 
 def pasted_provenance(items, gold: Gold | None, in_gold) -> list[dict[str, Any]]:
@@ -169,13 +170,15 @@ def image_negative(rng: np.random.Generator, case_id: str, out: Path, index: int
         tpl = NEGATIVE_WITH[int(rng.integers(len(NEGATIVE_WITH)))]
         sent = caption(tpl, {"0": absent, "1": SOURCES[names[0]]})
     else:
-        tpl = NEGATIVE_ALONE[int(rng.integers(len(NEGATIVE_ALONE)))].replace("%s", ON_THE_BEACH.get(absent.type, "lies"))
+        tpl = NEGATIVE_ALONE[int(rng.integers(len(NEGATIVE_ALONE)))].replace("%s",
+                                                                             ON_THE_BEACH.get(absent.type, "lies"))
         sent = caption(tpl, {"0": absent, "beach": BEACH})
     gold, text = _captioned_image(case_id, out, canvas, sent)
     for n, _, m in items:  # every pasted photo is shown: the one named, and the others as seen only
         gold.ground(SOURCES[n].text, SOURCES[n].type, region(m))
     in_gold = [True] * len(items)
     seen = {SOURCES[n].text for n, _, _ in items}
-    negatives = [{"entity": gold.eid(w), "text": w, "absent_from": "image0"} for w, _ in sent.entities() if w not in seen]
+    negatives = [{"entity": gold.eid(w), "text": w, "absent_from": "image0"}
+                 for w, _ in sent.entities() if w not in seen]
     return finish(case_id, "image_negative", gold, text, provenance=pasted_provenance(items, gold, in_gold),
                   negatives=negatives)

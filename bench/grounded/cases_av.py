@@ -20,7 +20,7 @@ CITIES = ["Berlin", "Paris", "London", "Chicago", "Tokyo", "Madrid", "Toronto", 
 BORN = [("Marie Curie", "Warsaw"), ("Alan Turing", "London"), ("Albert Einstein", "Ulm"),
         ("Ada Lovelace", "London"), ("Frida Kahlo", "Mexico City"), ("Nikola Tesla", "Smiljan")]
 
-P, O, L, T = "person", "organization", "location", "TRIGGER"
+P, ORG, L, T = "person", "organization", "location", "TRIGGER"
 
 
 def sentence(rng: np.random.Generator) -> Sentence:
@@ -33,16 +33,16 @@ def sentence(rng: np.random.Generator) -> Sentence:
         who, where = BORN[int(rng.integers(len(BORN)))]
         return Sentence([(who, P), ("was born in", None), (where, L)], relations=[("born_in", who, where)])
     if kind == 1:
-        return Sentence([(p1, P), ("works for", None), (o1, O)], relations=[("work_for", p1, o1)])
+        return Sentence([(p1, P), ("works for", None), (o1, ORG)], relations=[("work_for", p1, o1)])
     if kind == 2:
-        return Sentence([(o1, O), ("is based in", None), (c1, L)], relations=[("located_in", o1, c1)])
+        return Sentence([(o1, ORG), ("is based in", None), (c1, L)], relations=[("located_in", o1, c1)])
     if kind == 3:
         return Sentence([(p1, P), ("traveled", T), ("from", None), (c1, L), ("to", None), (c2, L)],
                         events=[("Transport", "traveled", [("Agent", p1), ("Origin", c1), ("Destination", c2)])])
     if kind == 4:
         return Sentence([(p1, P), ("met", T), (p2, P), ("in", None), (c1, L)],
                         events=[("Meet", "met", [("Entity", p1), ("Entity", p2), ("Place", c1)])])
-    return Sentence([(o1, O), ("bought", T), (o2, O)],
+    return Sentence([(o1, ORG), ("bought", T), (o2, ORG)],
                     events=[("Transfer-Ownership", "bought", [("Buyer", o1), ("Artifact", o2)])])
 
 
@@ -129,12 +129,13 @@ def video_track(rng: np.random.Generator, case_id: str, out: Path, index: int) -
 
 NAVY = "United States Navy"
 HOPPER = [
-    Sentence([("Grace Hopper", P), ("worked for the", None), (NAVY, O)], relations=[("work_for", "Grace Hopper", NAVY)]),
+    Sentence([("Grace Hopper", P), ("worked for the", None), (NAVY, ORG)],
+             relations=[("work_for", "Grace Hopper", NAVY)]),
     Sentence([("Grace Hopper", P), ("was born in", None), ("New York City", L)],
              relations=[("born_in", "Grace Hopper", "New York City")]),
-    Sentence([("Grace Hopper", P), ("worked at", None), ("Harvard University", O)],
+    Sentence([("Grace Hopper", P), ("worked at", None), ("Harvard University", ORG)],
              relations=[("work_for", "Grace Hopper", "Harvard University")]),
-    Sentence([("Grace Hopper", P), ("studied at", None), ("Yale University", O)]),
+    Sentence([("Grace Hopper", P), ("studied at", None), ("Yale University", ORG)]),
 ]
 
 

@@ -80,7 +80,8 @@ def generate(out_dir: str | Path, seed: int = 0, per_kind: int = DEFAULT_PER_KIN
         "total": len(cases),
         "files": {p: sha256_file(out / p) for p in files},
         # Decoded frames too, should another OpenCV / ffmpeg build write other container bytes.
-        "video_frames": {p: dict(zip(("sha256", "frames"), decoded_sha256(out / p))) for p in files if p.endswith(".mp4")},
+        "video_frames": {p: dict(zip(("sha256", "frames"), decoded_sha256(out / p)))
+                         for p in files if p.endswith(".mp4")},
         "tools": _versions(),
     }
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

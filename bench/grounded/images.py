@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -37,7 +37,7 @@ SOURCES: dict[str, Source] = {s.name: s for s in [
 ]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_source(name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """(RGB uint8 HxWx3, shape mask or None for a full rectangle) of a sample photo."""
     if name == "horse":
@@ -144,7 +144,7 @@ def font_path() -> str:
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", "DejaVuSans.ttf")
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(font_path(), size)
 

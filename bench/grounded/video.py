@@ -53,7 +53,8 @@ def render(rng: np.random.Generator, name: str, style: str, n: int, path: Path,
     track = []
     with tempfile.TemporaryDirectory() as tmp:
         silent = Path(tmp) / "silent.mp4"
-        out = cv2.VideoWriter(str(silent if speech is not None else path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (VW, VH))
+        out = cv2.VideoWriter(str(silent if speech is not None else path), cv2.VideoWriter_fourcc(*"mp4v"), FPS,
+                              (VW, VH))
         if not out.isOpened():
             raise RuntimeError("OpenCV cannot write mp4v video")
         for i, (xf, yf) in enumerate(positions(rng, style, n, w, h)):

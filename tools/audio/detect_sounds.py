@@ -15,27 +15,24 @@ span is the union of their cells, with the best frame's score.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
-from muie.calls import Args
-from muie.tools.audio.windows import AudioWindowArgs
 import csv
 import difflib
 import os
 import zipfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 
-
+from muie.calls import Args, CallKey
 from muie.errors import CallError
-from muie.tools.media.audio_io import SR, audio_input, check_window, package_dir, window
+from muie.tools.audio.windows import AudioWindowArgs, window_key
 from muie.tools.base import Tool, ToolContext
+from muie.tools.media.audio_io import SR, audio_input, check_window, package_dir, window
 from muie.tools.models.onnx_session import open_session
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.runtime import model_lock
 
 
 class DetectSoundsArgs(AudioWindowArgs):
@@ -171,13 +168,13 @@ def log_mel(x: np.ndarray) -> np.ndarray:
 
 def frame_scores(x: np.ndarray) -> np.ndarray:
     """[patches, 521] class scores (sigmoid of YAMNet's logits), one row per 0.48 s hop."""
-    with MODEL_LOCK:  # loaded once, by one thread
+    with model_lock("yamnet"):  # loaded once, by one thread
         session, q = _yamnet()
     lm = log_mel(x)
     starts = range(0, len(lm) - PATCH_FRAMES + 1, PATCH_HOP)
     name = session.get_inputs()[0].name
     out = np.empty((len(starts), len(class_names())), dtype=np.float32)
-    with MODEL_LOCK:
+    with model_lock("yamnet"):
         for k, s in enumerate(starts):  # the export takes one patch at a time
             patch = np.round(lm[s:s + PATCH_FRAMES] / q["audio_scale"] + q["audio_zero_point"])
             feed = np.clip(patch, 0, 255).astype(np.uint8)[None, None]
@@ -219,8 +216,12 @@ def detect(x: np.ndarray, keep: list[int] | None = None, threshold: float = 0.5,
 
 class DetectSoundsTool(Tool[DetectSoundsArgs, DetectSoundsResult]):
     name = "detect_sounds.v1"
+    modality = "audio"
     call_model = DetectSounds
     result_model = DetectSoundsResult
+
+    def key(self, args: DetectSoundsArgs) -> CallKey:
+        return window_key(self.name, args)
 
     def check(self, args: DetectSoundsArgs, ctx: ToolContext) -> None:
         check_window(audio_input(ctx, args.input), args.start_s, args.end_s, args.input)

@@ -18,17 +18,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from muie.calls import Args, CallKey
 from muie.domain import Segment
-from muie.calls import Args
-from muie.tools.audio.windows import AudioWindowArgs, WHISPER_MODELS
-
-from muie.tools.audio.transcribe import WordTiming
 from muie.errors import CallError
-from muie.tools.media.audio_io import audio_input, check_window, window
-from muie.tools.base import Tool, ToolContext
 from muie.tools.audio.detect_sounds import class_index, detect, resolve_classes
 from muie.tools.audio.stitch import edits, tokens
-from muie.tools.audio.transcribe import check_model, transcript
+from muie.tools.audio.transcribe import WordTiming, check_model, transcript
+from muie.tools.audio.windows import WHISPER_MODELS, AudioWindowArgs, window_key
+from muie.tools.base import Tool, ToolContext
+from muie.tools.media.audio_io import audio_input, check_window, window
 
 
 class SegmentAudioArgs(AudioWindowArgs):
@@ -40,6 +38,8 @@ class SegmentAudioArgs(AudioWindowArgs):
                        json_schema_extra={"enum": list(WHISPER_MODELS)})
     threshold: float = Field(default=0.5, ge=0, le=1, description="Least frame score of a sound.")
     fuzzy: bool = Field(default=True, description="Allow a small edit distance per word of a phrase.")
+    entity: str | None = Field(default=None, description="The entity whose words these are: where they are said "
+                               "becomes its grounding.")
 
 
 class SegmentAudioResult(BaseModel):
@@ -102,8 +102,12 @@ def _kind(args: SegmentAudioArgs) -> Literal["phrase", "sound"]:
 
 class SegmentAudioTool(Tool[SegmentAudioArgs, SegmentAudioResult]):
     name = "segment_audio.v1"
+    modality = "audio"
     call_model = SegmentAudio
     result_model = SegmentAudioResult
+
+    def key(self, args: SegmentAudioArgs) -> CallKey:
+        return window_key(self.name, args).model_copy(update={"entity": args.entity})
 
     def check(self, args: SegmentAudioArgs, ctx: ToolContext) -> None:
         check_window(audio_input(ctx, args.input), args.start_s, args.end_s, args.input)

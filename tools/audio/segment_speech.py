@@ -16,21 +16,19 @@ still fits in ``max_s``, so there are few pieces and the cuts sit at the longest
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
-from muie.calls import Args
-from muie.tools.audio.windows import AudioWindowArgs, TimeSpan
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 
-from muie.tools.media.audio_io import SR, audio_input, check_window, package_dir, window
+from muie.calls import Args, CallKey
+from muie.tools.audio.windows import AudioWindowArgs, TimeSpan, window_key
 from muie.tools.base import Tool, ToolContext
+from muie.tools.media.audio_io import SR, audio_input, check_window, package_dir, window
 from muie.tools.models.onnx_session import open_session
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.runtime import model_lock
 
 
 class SegmentSpeechArgs(AudioWindowArgs):
@@ -85,7 +83,7 @@ def speech_probs(x: np.ndarray) -> np.ndarray:
     n = (len(x) + FRAME - 1) // FRAME
     if n == 0:
         return np.zeros(0, dtype=np.float32)
-    with MODEL_LOCK:  # loaded once, by one thread
+    with model_lock("silero_vad"):  # loaded once, by one thread
         session = _vad_session()
     h = np.zeros((1, 1, 128), dtype=np.float32)
     c = np.zeros((1, 1, 128), dtype=np.float32)
@@ -99,7 +97,7 @@ def speech_probs(x: np.ndarray) -> np.ndarray:
         ctx[0] = prev
         ctx[1:] = frames[:-1, -CONTEXT:]
         prev = frames[-1, -CONTEXT:].copy()
-        with MODEL_LOCK:
+        with model_lock("silero_vad"):
             p, h, c = session.run(["speech_probs", "hn", "cn"],
                                   {"input": np.concatenate([ctx, frames], axis=1), "h": h, "c": c})
         out.append(np.asarray(p, dtype=np.float32).reshape(-1))
@@ -218,8 +216,12 @@ def _r(t: float) -> float:
 
 class SegmentSpeechTool(Tool[SegmentSpeechArgs, SegmentSpeechResult]):
     name = "segment_speech.v1"
+    modality = "audio"
     call_model = SegmentSpeech
     result_model = SegmentSpeechResult
+
+    def key(self, args: SegmentSpeechArgs) -> CallKey:
+        return window_key(self.name, args)
 
     def check(self, args: SegmentSpeechArgs, ctx: ToolContext) -> None:
         check_window(audio_input(ctx, args.input), args.start_s, args.end_s, args.input)

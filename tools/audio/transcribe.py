@@ -13,30 +13,27 @@ a cut, even one cut inside speech. Word spans are trimmed to the speech they ove
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
-from muie.calls import Args
-from muie.tools.audio.windows import AudioWindowArgs, TimeSpan, WHISPER_MODELS
 import os
 import shutil
 import tempfile
 import threading
-from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 
+from muie.calls import Args, CallKey
 from muie.errors import CallError
-from muie.tools.media.audio_io import SR, audio_input, check_window, file_key, package_dir, window
-from muie.tools.base import Tool, ToolContext, cpu_threads
+from muie.prompts import load
 from muie.tools.audio.segment_speech import segment
 from muie.tools.audio.stitch import Word, stitch, windows
-from muie.prompts import load
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.audio.windows import WHISPER_MODELS, AudioWindowArgs, TimeSpan, window_key
 from muie.tools.audio.word_times import refine
+from muie.tools.base import Tool, ToolContext
+from muie.tools.media.audio_io import SR, audio_input, check_window, file_key, package_dir, window
+from muie.tools.runtime import BoundedCache, cpu_threads, model_lock
 
 
 class TranscribeArgs(AudioWindowArgs):
@@ -159,9 +156,10 @@ def prompt_for(hints: list[str] | tuple[str, ...] = ()) -> str:
     return base + (" " + ", ".join(dict.fromkeys(hints)) + "." if hints else "")
 
 
-def _run_whisper(model_name: str, x: np.ndarray, prompt: str | None = None) -> list[list[tuple[str, float, float, float]]]:
+def _run_whisper(model_name: str, x: np.ndarray,
+                 prompt: str | None = None) -> list[list[tuple[str, float, float, float]]]:
     """Words (text, start, end, probability) of each Whisper segment of the samples."""
-    with MODEL_LOCK:
+    with model_lock("whisper"):
         segs, _ = whisper(model_name).transcribe(
             x, language="en", beam_size=5, word_timestamps=True, condition_on_previous_text=False, vad_filter=False,
             initial_prompt=prompt)
@@ -227,23 +225,17 @@ def _r(t: float) -> float:
     return round(max(0.0, float(t)), 3)
 
 
-_TRANSCRIPTS: "OrderedDict[tuple, TranscribeResult]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_TRANSCRIPTS: BoundedCache[tuple[object, ...], TranscribeResult] = BoundedCache("transcripts", 64)
 
 
 def transcript(path: str, input_id: str, model: str = "tiny.en", start_s: float | None = None,
                end_s: float | None = None, hints: tuple[str, ...] = ()) -> TranscribeResult:
     """The transcript of a window of a file, kept for the next tool that asks (segment_audio)."""
     key = (file_key(path), model, start_s, end_s, hints)
-    with _CACHE_LOCK:
-        found = _TRANSCRIPTS.get(key)
+    found = _TRANSCRIPTS.get(key)
     if found is None:
         x, t0 = window(path, start_s, end_s)
-        found = transcribe_samples(x, model, t0=t0, hints=hints)
-        with _CACHE_LOCK:
-            _TRANSCRIPTS[key] = found
-            while len(_TRANSCRIPTS) > 64:
-                _TRANSCRIPTS.popitem(last=False)
+        found = _TRANSCRIPTS.put(key, transcribe_samples(x, model, t0=t0, hints=hints))
     return found.model_copy(update={"input": input_id})
 
 
@@ -256,8 +248,12 @@ def check_model(name: str) -> None:
 
 class TranscribeTool(Tool[TranscribeArgs, TranscribeResult]):
     name = "transcribe.v1"
+    modality = "audio"
     call_model = Transcribe
     result_model = TranscribeResult
+
+    def key(self, args: TranscribeArgs) -> CallKey:
+        return window_key(self.name, args)
 
     def check(self, args: TranscribeArgs, ctx: ToolContext) -> None:
         check_window(audio_input(ctx, args.input), args.start_s, args.end_s, args.input)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel, Field, model_validator
 
-from muie.calls import Args
-
+from muie.calls import Args, CallKey
 
 WHISPER_MODELS: tuple[str, ...] = ("tiny.en", "base")
 """Whisper models the transcriber knows: tiny.en ships by default, base when its packages are installed."""
@@ -20,7 +18,7 @@ class AudioWindowArgs(Args):
     end_s: float | None = Field(default=None, gt=0, description="Window end (default: the end).")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "AudioWindowArgs":
+    def _ordered(self) -> AudioWindowArgs:
         if self.start_s is not None and self.end_s is not None and self.end_s <= self.start_s:
             raise ValueError(f"end_s {self.end_s} must be after start_s {self.start_s}")
         return self
@@ -29,3 +27,9 @@ class AudioWindowArgs(Args):
 class TimeSpan(BaseModel):
     start_s: float = Field(ge=0)
     end_s: float = Field(ge=0)
+
+
+def window_key(tool: str, args: AudioWindowArgs) -> CallKey:
+    """The key of a call on an audio input (or a video's sound track): its window, when it has one."""
+    whole = args.start_s is None and args.end_s is None
+    return CallKey(tool=tool, input=args.input, span=None if whole else (args.start_s or 0.0, args.end_s or -1.0))

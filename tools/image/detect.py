@@ -18,25 +18,19 @@ Each source has its own least score (``MIN_SCORE``), which ``min_score`` replace
 
 from __future__ import annotations
 
-
-
+from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from muie.calls import Args
 from muie.domain import RLE, BBox
-from dataclasses import dataclass, field
-
-import numpy as np
-
-
-from muie.tools.models import nanodet, people
 from muie.tools.base import Tool, ToolContext
 from muie.tools.image.boxes import iou, mask_rle, nms
 from muie.tools.image.detect_labels import FACE, OBJECT_LABELS, PERSON, resolve_classes
 from muie.tools.media.image_io import image_input, load_cached, probe
-
+from muie.tools.models import nanodet, people
 
 DetectionSource = Literal["nanodet", "mediapipe", "haar"]
 """Which model found a detection: NanoDet (COCO objects and people), MediaPipe (faces,
@@ -250,6 +244,7 @@ def detect_objects(rgb: np.ndarray, classes: list[str] | None = None, min_score:
 
 class DetectTool(Tool[DetectArgs, DetectResult]):
     name = "detect.v1"
+    modality = "image"
     call_model = Detect
     result_model = DetectResult
 

@@ -19,11 +19,11 @@ from typing import Literal
 
 import numpy as np
 
-from muie.tools.models import classify
 from muie.tools.image.boxes import iou
 from muie.tools.image.label_meaning import TargetMeaning
 from muie.tools.image.proposals import Label, Perception, Proposal, box_crop
 from muie.tools.image.regions import grabcut, mask_box
+from muie.tools.models import classify
 
 BOX_FIT = 0.5
 """Least IoU of a proposal's box with a box target for the proposal to stand for it."""

@@ -23,38 +23,33 @@ type alone (a name) to a region the person tools see as a person is told so
 
 from __future__ import annotations
 
-
-
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from muie.calls import Args
-from muie.tools.image.shapes import LinkTarget, RegionLink, SeenRegion
+from muie.calls import Args, CallKey
 from muie.domain import BBox
-import numpy as np
-
-
 from muie.errors import CallError
 from muie.settings import Settings
+from muie.shapes import LinkTarget, RegionLink, SeenRegion
+from muie.tools.assignment import max_assignment
 from muie.tools.base import Tool, ToolContext
 from muie.tools.image.grounding import overlapping, text_score
-from muie.tools.media.image_io import image_input
 from muie.tools.image.label_meaning import target_meaning
-from muie.tools.image.seen_regions import person_type, unnamed
-from muie.tools.image.propose_regions import as_region, perceive_input
 from muie.tools.image.proposals import Perception, Proposal
+from muie.tools.image.propose_regions import as_region, perceive_input
 from muie.tools.image.regions import mask_box
+from muie.tools.image.seen_regions import person_type, unnamed
+from muie.tools.media.image_io import image_input
 from muie.tools.models.text_models import embedder
-from muie.tools.assignment import max_assignment
-
-
 
 
 class LinkRegionsArgs(Args):
     input: str = Field(description="Id of an image input of this run.")
     targets: list[LinkTarget] = Field(default_factory=list, max_length=256)
-    min_score: float | None = Field(default=None, ge=0, le=1, description="Least score of a link; default: the setting.")
+    min_score: float | None = Field(default=None, ge=0, le=1,
+                                    description="Least score of a link; default: the setting.")
     unnamed: list[str] = Field(default_factory=list, max_length=256, description=(
         "The schema's entity types: when given, the whole objects no target claims are returned too, "
         "named by their labels and typed by these."))
@@ -66,7 +61,7 @@ class LinkRegionsArgs(Args):
     max_unnamed: int = Field(default=4, ge=0, le=32, description="Most unnamed objects, best first.")
 
     @model_validator(mode="after")
-    def _something_to_do(self) -> "LinkRegionsArgs":
+    def _something_to_do(self) -> LinkRegionsArgs:
         if not self.targets and not self.unnamed:
             raise ValueError("give targets, or the entity types to name what is seen (unnamed), or both")
         return self
@@ -129,7 +124,8 @@ def objects(proposals: list[Proposal]) -> list[list[int]]:
     return list(groups.values())
 
 
-def assign(scores: np.ndarray, perc: Perception, groups: list[list[int]], min_score: float) -> dict[int, tuple[int, float]]:
+def assign(scores: np.ndarray, perc: Perception, groups: list[list[int]],
+           min_score: float) -> dict[int, tuple[int, float]]:
     """target index -> (proposal index, score): the joint assignment, conflicts resolved."""
     n = scores.shape[0]
     banned: set[tuple[int, int]] = set()  # (target, group) pairs ruled out by a conflict
@@ -213,8 +209,12 @@ def link(perc: Perception, args: LinkRegionsArgs, min_score: float, settings: Se
 
 class LinkRegionsTool(Tool[LinkRegionsArgs, LinkRegionsResult]):
     name = "link_regions.v1"
+    modality = "image"
     call_model = LinkRegions
     result_model = LinkRegionsResult
+
+    def key(self, args: LinkRegionsArgs) -> CallKey:
+        return CallKey(tool=self.name, input=args.input, given=len(args.targets))
 
     def check(self, args: LinkRegionsArgs, ctx: ToolContext) -> None:
         image_input(ctx, args.input)

@@ -17,12 +17,12 @@ from functools import lru_cache
 import numpy as np
 
 from muie import prompts
-from muie.tools.models import classify
 from muie.tools.image.grounding import overlapping
 from muie.tools.image.label_meaning import _spec
-from muie.tools.text.meaning import type_similarity
 from muie.tools.image.proposals import Proposal
+from muie.tools.models import classify
 from muie.tools.models.text_models import embedder
+from muie.tools.text.meaning import type_similarity
 
 WHOLE = ("component", "salient", "detector")
 """Proposal sources that are whole objects."""

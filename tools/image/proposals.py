@@ -23,16 +23,17 @@ size, boxes are in the pixels of the image given.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from muie.domain import RLE
+from muie.tools.image.regions import grabcut, mask_box, mask_iou, resize_mask
 from muie.tools.models import classify, salient
 from muie.tools.models.checkpoints import image_key
-from muie.tools.image.regions import grabcut, mask_box, mask_iou, resize_mask
+from muie.tools.runtime import BoundedCache
 
 WORK_SIDE = 1024
 SEGMENT_SIDE = 256
@@ -273,7 +274,7 @@ def _perceive(rgb: np.ndarray, detections: Sequence[DetectionLike] | None, model
     return Perception((rgb.shape[0], rgb.shape[1]), s, work, alpha, proposals)
 
 
-_CACHE: "OrderedDict[tuple, Perception]" = OrderedDict()
+_CACHE: BoundedCache[tuple[object, ...], Perception] = BoundedCache("perceptions", CACHED)
 _LOCK = threading.Lock()
 _BUSY: dict[tuple, threading.Lock] = {}
 
@@ -287,21 +288,16 @@ def perceive(rgb: np.ndarray, detections: Sequence[DetectionLike] | None = None,
     sig = None if detections is None else tuple(
         (d.label, tuple(np.round(np.asarray(d.bbox, float), 1)), round(float(d.score), 4)) for d in detections)
     key = (image_key(rgb), sig, model)
+    if (found := _CACHE.get(key)) is not None:
+        return found
     with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
         busy = _BUSY.setdefault(key, threading.Lock())
     with busy:
+        if (found := _CACHE.get(key)) is not None:
+            return found
+        result = _CACHE.put(key, _perceive(rgb, detections, model))
         with _LOCK:
-            if key in _CACHE:
-                return _CACHE[key]
-        result = _perceive(rgb, detections, model)
-        with _LOCK:
-            _CACHE[key] = result
             _BUSY.pop(key, None)
-            while len(_CACHE) > CACHED:
-                _CACHE.popitem(last=False)
     return result
 
 

@@ -4,23 +4,18 @@ the linking and segmenting calls that follow cost little."""
 
 from __future__ import annotations
 
-
-
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from muie.calls import Args
-from muie.tools.image.shapes import ImageRegion
-import numpy as np
-
-
-from muie.tools.image.shapes import ProposalLabel
+from muie.shapes import ImageRegion, ProposalLabel
 from muie.tools.base import Tool, ToolContext
 from muie.tools.image.boxes import mask_rle
-from muie.tools.media.image_io import ImageInfo, image_input, load_cached, probe
 from muie.tools.image.proposals import WORK_SIDE, Perception, Proposal, perceive
 from muie.tools.image.regions import mask_box
+from muie.tools.media.image_io import ImageInfo, image_input, load_cached, probe
 
 
 class ProposeRegionsArgs(Args):
@@ -65,6 +60,7 @@ def as_region(perc: Perception, p: Proposal, score: float, size: tuple[int, int]
 
 class ProposeRegionsTool(Tool[ProposeRegionsArgs, ProposeRegionsResult]):
     name = "propose_regions.v1"
+    modality = "image"
     call_model = ProposeRegions
     result_model = ProposeRegionsResult
 

@@ -25,29 +25,23 @@ the image's own pixels. Engines load once, lazily; RapidOCR's calls are serialis
 
 from __future__ import annotations
 
-
-
-from typing import Literal
-
-from pydantic import BaseModel, Field, model_validator
-
-from muie.calls import Args
-from muie.tools.image.shapes import OcrLine, OcrWord
-from muie.domain import BBox
 import importlib.util
 import math
 import shutil
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field, model_validator
 
-
+from muie.calls import Args
+from muie.domain import BBox
 from muie.errors import CallError
-from muie.tools.media.image_io import ImageInfo, check_box, image_input, load_cached, probe, target_scale
+from muie.shapes import OcrLine, OcrWord
 from muie.tools.base import Tool, ToolContext
-
+from muie.tools.media.image_io import ImageInfo, check_box, image_input, load_cached, probe, target_scale
 
 """Tesseract (layout analysis and LSTM recognition: documents, screenshots, text on
 plain ground) or RapidOCR (PP-OCRv4 detection and recognition: text in photos)."""
@@ -65,7 +59,7 @@ class ReadTextArgs(Args):
     min_confidence: float = Field(default=0.5, ge=0, le=1, description="Least confidence of a word kept.")
 
     @model_validator(mode="after")
-    def _box_ordered(self) -> "ReadTextArgs":
+    def _box_ordered(self) -> ReadTextArgs:
         if self.box is not None and (self.box[2] <= self.box[0] or self.box[3] <= self.box[1]):
             raise ValueError(f"box {self.box} must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
         return self
@@ -385,6 +379,7 @@ def read_image(path: str, input_id: str, engine: str = "auto", box: list[float] 
 
 class ReadTextTool(Tool[ReadTextArgs, ReadTextResult]):
     name = "read_text.v1"
+    modality = "image"
     call_model = ReadText
     result_model = ReadTextResult
 

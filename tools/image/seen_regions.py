@@ -11,21 +11,20 @@ closest type; what no type fits is left out. A face is part of a person, never a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from muie.tools.image.shapes import SeenRegion
+from muie.shapes import SeenRegion
 
 if TYPE_CHECKING:  # pragma: no cover
     from muie.tools.image.link_regions import LinkRegionsArgs
 from muie.settings import Settings
 from muie.tools.image.grounding import overlapping
 from muie.tools.image.naming import name_of, seen_score, types_of, whole_objects
-from muie.tools.image.propose_regions import as_region
 from muie.tools.image.proposals import Perception, Proposal
+from muie.tools.image.propose_regions import as_region
 
 HELD = 0.8
 """Share of a detection's pixels inside an object for the object to hold it."""
@@ -78,8 +77,9 @@ def _near_miss(perc: Perception, p: Proposal, type_: str, unlinked: Sequence[tup
     return any(float(row[here].max()) >= floor for row in rows)
 
 
-def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings: Settings, descriptions: dict[str, str],
-            size: tuple[int, int], unlinked: Sequence[tuple[str, np.ndarray]] = (), floor: float = 1.0,
+def unnamed(perc: Perception, args: LinkRegionsArgs, linked: list[int], settings: Settings,
+            descriptions: dict[str, str], size: tuple[int, int], unlinked: Sequence[tuple[str, np.ndarray]] = (),
+            floor: float = 1.0,
             ) -> list[SeenRegion]:
     """The whole objects no link and no claimed box overlaps, named and typed, best first.
 

@@ -13,29 +13,24 @@ thing the picture does not show is an error, not a guess.
 
 from __future__ import annotations
 
-
-
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from muie.calls import Args
-from muie.tools.image.shapes import ProposalLabel, ImageRegion
+from muie.calls import Args, CallKey
 from muie.domain import BBox
-import numpy as np
-
-
 from muie.errors import CallError
 from muie.settings import Settings, default_settings
+from muie.shapes import ImageRegion, ProposalLabel
 from muie.tools.base import Tool, ToolContext
 from muie.tools.image.boxes import mask_rle
 from muie.tools.image.grounding import Match, by_box, by_point, by_text
-from muie.tools.media.image_io import check_box, image_input, load_cached, probe
 from muie.tools.image.label_meaning import target_meaning
 from muie.tools.image.proposals import WORK_SIDE, perceive
 from muie.tools.image.regions import mask_box
+from muie.tools.media.image_io import check_box, image_input, load_cached, probe
 from muie.tools.models.text_models import embedder
-
 
 Point = Annotated[list[float], Field(min_length=2, max_length=2)]
 
@@ -57,7 +52,7 @@ class SegmentImageArgs(Args):
     entity: str | None = Field(default=None, description="The draft entity this call grounds, if any.")
 
     @model_validator(mode="after")
-    def _has_target(self) -> "SegmentImageArgs":
+    def _has_target(self) -> SegmentImageArgs:
         if self.text is None and self.box is None and self.point is None:
             raise ValueError("name a target: text (with an optional entity_type), a box, or a point")
         if self.box is not None and (self.box[2] <= self.box[0] or self.box[3] <= self.box[1]):
@@ -118,8 +113,12 @@ def _region(mask: np.ndarray, m: Match) -> ImageRegion:
 
 class SegmentImageTool(Tool[SegmentImageArgs, SegmentImageResult]):
     name = "segment_image.v1"
+    modality = "image"
     call_model = SegmentImage
     result_model = SegmentImageResult
+
+    def key(self, args: SegmentImageArgs) -> CallKey:
+        return CallKey(tool=self.name, input=args.input, entity=args.entity)
 
     def check(self, args: SegmentImageArgs, ctx: ToolContext) -> None:
         info = image_input(ctx, args.input)

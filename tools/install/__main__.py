@@ -8,8 +8,8 @@ left as it is. Prints each file made or found.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def _steps() -> dict[str, Callable[[], Path | list[Path]]]:

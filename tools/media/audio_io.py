@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
-from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from muie.errors import CallError, InputError
+from muie.files import input_file_key
 from muie.tools.media import damage
 from muie.tools.media.av_decode import Decoded, open_container, why
-from muie.files import input_file_key
+from muie.tools.runtime import BoundedCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from muie.tools.base import ToolContext
@@ -87,8 +87,7 @@ def _header_duration(container, stream) -> float | None:
     return None
 
 
-_PROBES: "OrderedDict[tuple, AudioInfo]" = OrderedDict()
-_LOCK = threading.Lock()
+_PROBES: BoundedCache[tuple[str, int, int], AudioInfo] = BoundedCache("audio probes", 256)
 
 
 def probe(path: str | os.PathLike) -> AudioInfo:
@@ -99,9 +98,8 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     """
     path = os.fspath(path)
     key = file_key(path)
-    with _LOCK:
-        if key in _PROBES:
-            return _PROBES[key]
+    if (found := _PROBES.get(key)) is not None:
+        return found
     container, stream = _open(path)
     try:
         duration = _header_duration(container, stream)
@@ -112,11 +110,7 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     if not duration or duration <= 0:
         duration = sum(len(b) for b in stream_blocks(path)) / SR
     info = AudioInfo(info.path, round(duration, 6), info.sample_rate, info.channels, info.codec)
-    with _LOCK:
-        _PROBES[key] = info
-        while len(_PROBES) > 256:
-            _PROBES.popitem(last=False)
-    return info
+    return _PROBES.put(key, info)
 
 
 def stream_blocks(path: str | os.PathLike) -> Iterator[np.ndarray]:
@@ -229,27 +223,21 @@ def load(path: str | os.PathLike, start_s: float | None = None, end_s: float | N
     return buf[:n]
 
 
-_DECODED: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
-_CACHE_SIZE = 2
+_DECODED: BoundedCache[tuple[str, int, int], np.ndarray] = BoundedCache("decoded audio", 2)
 
 
 def load_cached(path: str | os.PathLike) -> np.ndarray:
     """The whole file (read-only), shared by the tools that work on the same input."""
     path = os.fspath(path)
     key = file_key(path)
-    with _LOCK:
-        if key in _DECODED:
-            _DECODED.move_to_end(key)
-            return _DECODED[key]
+    if (found := _DECODED.get(key)) is not None:
+        return found
     x = load(path)
     x.setflags(write=False)
-    with _LOCK:
-        _DECODED[key] = x
-        info = _PROBES.get(key)
-        if info is not None:  # the decoded length is the truth (a cut file's header over-reports)
-            _PROBES[key] = AudioInfo(info.path, len(x) / SR, info.sample_rate, info.channels, info.codec)
-        while len(_DECODED) > _CACHE_SIZE:
-            _DECODED.popitem(last=False)
+    _DECODED.put(key, x)
+    info = _PROBES.get(key)
+    if info is not None:  # the decoded length is the truth (a cut file's header over-reports)
+        _PROBES.put(key, AudioInfo(info.path, len(x) / SR, info.sample_rate, info.channels, info.codec))
     return x
 
 
@@ -264,7 +252,7 @@ def window(path: str, start_s: float | None, end_s: float | None) -> tuple[np.nd
 # --------------------------------------------------------------------------- for tools' check()
 
 
-def audio_input(ctx: "ToolContext", input_id: str) -> AudioInfo:
+def audio_input(ctx: ToolContext, input_id: str) -> AudioInfo:
     """The audio file behind ``input_id``, or a ``CallError`` naming the audio inputs there are."""
     media = getattr(ctx, "media", None) or {}
     path = media.get(input_id)

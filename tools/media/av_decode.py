@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
+
 
 def why(e: BaseException) -> str:
     """An error's reason in a few words, for a message naming the file."""

@@ -12,23 +12,16 @@ starts clean; the agent reads the notes when it builds the inputs and when it fi
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+from muie.tools.runtime import BoundedCache
 
-_NOTES: "OrderedDict[tuple[str, int, int], str]" = OrderedDict()
-_LOCK = threading.Lock()
-_SIZE = 4096
+_NOTES: BoundedCache[tuple[str, int, int], str] = BoundedCache("damage notes", 4096)
 
 
 def note(key: tuple[str, int, int], reason: str) -> None:
     """Record ``reason`` for the file ``key``; the first (and most telling) note stays."""
-    with _LOCK:
-        _NOTES.setdefault(key, reason)
-        while len(_NOTES) > _SIZE:
-            _NOTES.popitem(last=False)
+    _NOTES.setdefault(key, reason)
 
 
 def of(key: tuple[str, int, int]) -> str | None:
     """The damage noted for the file ``key``, or None when it decoded cleanly (so far)."""
-    with _LOCK:
-        return _NOTES.get(key)
+    return _NOTES.get(key)

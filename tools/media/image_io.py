@@ -45,16 +45,18 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from muie.errors import CallError, InputError
-from muie.tools.media import damage
-from muie.tools.base import readable_inputs
 from muie.files import input_file_key
+from muie.tools.base import readable_inputs
+from muie.tools.media import damage
+from muie.tools.media.image_modes import normalise_mode, on_white
+from muie.tools.runtime import BoundedCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -81,7 +83,6 @@ def _orient(value: int):  # type: ignore[no-untyped-def]
     return {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE, 6: t.ROTATE_270,
             7: t.TRANSVERSE, 8: t.ROTATE_90}.get(value)
 
-_WHITE = 255
 
 
 @dataclass(frozen=True)
@@ -168,17 +169,15 @@ def _shown_size(im: Image.Image, orientation: int) -> tuple[int, int]:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-_PROBES: "OrderedDict[tuple, ImageInfo]" = OrderedDict()
-_LOCK = threading.Lock()
+_PROBES: BoundedCache[tuple[str, int, int], ImageInfo] = BoundedCache("image probes", 256)
 
 
 def probe(path: str | os.PathLike) -> ImageInfo:
     """Width and height (as shown), mode, format and frame count, from the header only."""
     path = os.fspath(path)
     key = file_key(path)
-    with _LOCK:
-        if key in _PROBES:
-            return _PROBES[key]
+    if (found := _PROBES.get(key)) is not None:
+        return found
     im = _open(path)
     try:
         w, h = _shown_size(im, _orientation(im))
@@ -187,11 +186,7 @@ def probe(path: str | os.PathLike) -> ImageInfo:
         raise InputError(path, f"corrupt image ({_why(e)})") from None
     finally:
         im.close()
-    with _LOCK:
-        _PROBES[key] = info
-        while len(_PROBES) > 256:
-            _PROBES.popitem(last=False)
-    return info
+    return _PROBES.put(key, info)
 
 
 # --------------------------------------------------------------------------- decoding
@@ -284,7 +279,7 @@ def _missing(im: Image.Image, why_first: str) -> str:
     """What a damaged image lacks, in words: the share of rows at its bottom that did not
     decode (filled with one colour), else that its data decoded with errors."""
     try:
-        a = np.asarray(_normalise_mode(im).convert("L"))
+        a = np.asarray(normalise_mode(im).convert("L"))
     except Exception:  # noqa: BLE001  (a mode that will not convert: load_rgb says so)
         return f"damaged image data, decoded with errors ({why_first})"
     blank = (a == a[-1, -1]).all(axis=1)
@@ -302,70 +297,10 @@ def damage_of(path: str | os.PathLike) -> str | None:
 
 def _nearly_blank(im: Image.Image) -> bool:
     try:
-        hist = _normalise_mode(im).convert("L").histogram()
+        hist = normalise_mode(im).convert("L").histogram()
     except Exception:  # noqa: BLE001  (a mode that will not convert: load_rgb says so)
         return False
     return max(hist) >= 0.99 * sum(hist)
-
-
-def _high_depth_to_l(im: Image.Image) -> Image.Image:
-    """A 16-bit, 32-bit integer or float grey image as 8-bit grey."""
-    a = np.asarray(im)
-    if im.mode.startswith("I;16"):
-        out = (a.astype(np.uint32) * 255 + 32767) // 65535
-    elif im.mode == "I":
-        hi = int(a.max())
-        lo = int(a.min())
-        if lo >= 0 and hi <= 255:
-            out = a
-        elif lo >= 0 and hi <= 65535:
-            out = (a.astype(np.int64) * 255 + 32767) // 65535
-        else:
-            out = (a.astype(np.float64) - lo) * (255.0 / max(1, hi - lo))
-    else:  # "F"
-        a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(a.min()), float(a.max())
-        if lo >= 0 and hi <= 1:
-            out = a * 255.0
-        elif lo >= 0 and hi <= 255:
-            out = a
-        else:
-            out = (a - lo) * (255.0 / max(1e-12, hi - lo))
-    return _pil().fromarray(np.clip(np.rint(out), 0, 255).astype(np.uint8), "L")
-
-
-def _normalise_mode(im: Image.Image) -> Image.Image:
-    """Any mode as one of L, LA, RGB, RGBA (alpha kept for compositing after the resize)."""
-    mode = im.mode
-    if mode in ("L", "LA", "RGB", "RGBA"):
-        return im
-    if mode.startswith("I") or mode == "F":
-        return _high_depth_to_l(im)
-    if mode == "P":
-        return im.convert("RGBA" if "transparency" in im.info else "RGB")
-    if mode == "PA":
-        return im.convert("RGBA")
-    if mode == "La":
-        return im.convert("LA")
-    if mode == "RGBa":
-        return im.convert("RGBA")
-    if mode == "1":
-        return im.convert("L")
-    if mode == "LAB":
-        from PIL import ImageCms
-
-        return ImageCms.applyTransform(im, ImageCms.buildTransform(
-            ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"))
-    return im.convert("RGB")  # CMYK, YCbCr, HSV, RGBX
-
-
-def _on_white(im: Image.Image) -> Image.Image:
-    """L, LA, RGB or RGBA as RGB, transparency composited on white."""
-    if im.mode in ("LA", "RGBA"):
-        base = _pil().new("RGB", im.size, (_WHITE, _WHITE, _WHITE))
-        base.paste(im.convert("RGBA"), mask=im.getchannel("A"))
-        return base
-    return im.convert("RGB") if im.mode != "RGB" else im
 
 
 def load_rgb(path: str | os.PathLike, max_side: int | None = None) -> tuple[np.ndarray, float]:
@@ -378,10 +313,10 @@ def load_rgb(path: str | os.PathLike, max_side: int | None = None) -> tuple[np.n
     im, orientation, size = _decode_checked(path, s)
     try:
         try:
-            im2 = _normalise_mode(im)
+            im2 = normalise_mode(im)
             if im2.size != size:
                 im2 = im2.resize(size, _pil().Resampling.LANCZOS, reducing_gap=3.0)
-            rgb = _on_white(im2)
+            rgb = on_white(im2)
         except MemoryError:
             raise InputError(path, "too large to decode in the memory there is") from None
         except Exception as e:  # noqa: BLE001  (a mode Pillow cannot convert: the file's, not ours)
@@ -393,10 +328,8 @@ def load_rgb(path: str | os.PathLike, max_side: int | None = None) -> tuple[np.n
         im.close()
 
 
-_DECODED: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
-_DECODED_SCALE: dict[tuple, float] = {}
-_CACHE_SIZE = 4
-_CACHE_BYTES = 512 * 1024 * 1024
+_DECODED: BoundedCache[tuple[object, ...], tuple[np.ndarray, float]] = BoundedCache(
+    "decoded images", 4, max_bytes=512 * 1024 * 1024, sizeof=lambda v: v[0].nbytes)
 
 
 def load_cached(path: str | os.PathLike, max_side: int | None = None) -> tuple[np.ndarray, float]:
@@ -404,25 +337,17 @@ def load_cached(path: str | os.PathLike, max_side: int | None = None) -> tuple[n
     the last few decodes stay, up to 512 MB."""
     path = os.fspath(path)
     key = (file_key(path), max_side)
-    with _LOCK:
-        if key in _DECODED:
-            _DECODED.move_to_end(key)
-            return _DECODED[key], _DECODED_SCALE[key]
+    if (found := _DECODED.get(key)) is not None:
+        return found
     x, s = load_rgb(path, max_side)
     x.setflags(write=False)
-    with _LOCK:
-        _DECODED[key], _DECODED_SCALE[key] = x, s
-        while len(_DECODED) > _CACHE_SIZE or (
-                len(_DECODED) > 1 and sum(a.nbytes for a in _DECODED.values()) > _CACHE_BYTES):
-            old, _ = _DECODED.popitem(last=False)
-            _DECODED_SCALE.pop(old, None)
-    return x, s
+    return _DECODED.put(key, (x, s))
 
 
 # --------------------------------------------------------------------------- for tools' check()
 
 
-def image_input(ctx: "ToolContext", input_id: str) -> ImageInfo:
+def image_input(ctx: ToolContext, input_id: str) -> ImageInfo:
     """The image file behind ``input_id``, or a ``CallError`` naming the image inputs there are."""
     media = getattr(ctx, "media", None) or {}
     path = media.get(input_id)

@@ -25,18 +25,18 @@ it raises ``CallError``.
 from __future__ import annotations
 
 import os
-import threading
-from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from muie.errors import CallError, InputError
+from muie.files import input_file_key
+from muie.tools.base import readable_inputs
 from muie.tools.media import damage
 from muie.tools.media.av_decode import Decoded, decoder_errors, open_container, why
-from muie.tools.base import readable_inputs
-from muie.files import input_file_key
+from muie.tools.runtime import BoundedCache
 
 if TYPE_CHECKING:  # pragma: no cover
     from muie.tools.base import ToolContext
@@ -87,7 +87,7 @@ def _open(path: str):
     container = open_container(path, "video")
     if not container.streams.video:
         container.close()
-        what = "a sound-only file: give it with --audio" if _has_audio(path) else "no pictures"
+        what = "a sound-only file: give it as audio" if _has_audio(path) else "no pictures"
         raise InputError(path, f"{NO_VIDEO} ({what})")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
@@ -111,17 +111,15 @@ def _rate(stream) -> float:
     return 25.0
 
 
-_PROBES: "OrderedDict[tuple, VideoInfo]" = OrderedDict()
-_LOCK = threading.Lock()
+_PROBES: BoundedCache[tuple[str, int, int], VideoInfo] = BoundedCache("video probes", 64)
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
     """Frame rate, frame count, size, duration and sound track of a video file (cached)."""
     path = os.fspath(path)
     key = file_key(path)
-    with _LOCK:
-        if key in _PROBES:
-            return _PROBES[key]
+    if (found := _PROBES.get(key)) is not None:
+        return found
     container, stream = _open(path)
     try:
         fps = _rate(stream)
@@ -145,11 +143,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     if width <= 0 or height <= 0:
         raise InputError(path, f"has no pixels ({width}x{height})")
     info = VideoInfo(path, round(fps, 6), n, width, height, round(n / fps, 6), has_audio, codec)
-    with _LOCK:
-        _PROBES[key] = info
-        while len(_PROBES) > 64:
-            _PROBES.popitem(last=False)
-    return info
+    return _PROBES.put(key, info)
 
 
 def _count_packets(container, stream) -> tuple[int, str]:
@@ -229,7 +223,7 @@ def read_frame(path: str | os.PathLike, index: int, max_side: int | None = None)
 # --------------------------------------------------------------------------- for tools' check()
 
 
-def video_input(ctx: "ToolContext", input_id: str) -> VideoInfo:
+def video_input(ctx: ToolContext, input_id: str) -> VideoInfo:
     """The video file behind ``input_id``, or a ``CallError`` naming the video inputs there are."""
     media = getattr(ctx, "media", None) or {}
     path = media.get(input_id)

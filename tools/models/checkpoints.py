@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def cached_model(key: tuple, path: Path, build: Callable[[], T]) -> T:
         return _LOADED[where][1]  # type: ignore[return-value]
 
 
-def read_state_dict(path: Path, field: str) -> dict[str, "torch.Tensor"]:
+def read_state_dict(path: Path, field: str) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint file, read on the CPU with pickled code refused.
 
     Accepts a bare state dict or one wrapped under ``model`` / ``state_dict`` (as training
@@ -90,8 +91,8 @@ def read_state_dict(path: Path, field: str) -> dict[str, "torch.Tensor"]:
     return obj
 
 
-def load_model(build: Callable[[], "torch.nn.Module"], path: Path, what: str, field: str,
-               type_field: str) -> "torch.nn.Module":
+def load_model(build: Callable[[], torch.nn.Module], path: Path, what: str, field: str,
+               type_field: str) -> torch.nn.Module:
     """``build()`` with every tensor of the checkpoint loaded exactly, or an ``InputError`` saying
     how the file differs (missing, unexpected, other shapes) from the configured model type.
 
@@ -115,7 +116,7 @@ def load_model(build: Callable[[], "torch.nn.Module"], path: Path, what: str, fi
     return model.eval()
 
 
-def _check(expected: dict[str, "torch.Tensor"], state: dict[str, "torch.Tensor"], path: Path, what: str,
+def _check(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor], path: Path, what: str,
            field: str, type_field: str) -> None:
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]

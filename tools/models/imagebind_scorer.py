@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from muie.settings import Settings
 from muie.tools.models.checkpoints import as_rgb, cached_model, checkpoint_file, device, load_model
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.runtime import BoundedCache, model_lock
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -65,7 +65,7 @@ def imagebind_module() -> Any:
     return imagebind_model
 
 
-def imagebind_tiny() -> "torch.nn.Module":
+def imagebind_tiny() -> torch.nn.Module:
     """A small ImageBind (one block per modality, 32 wide), the same code as ``imagebind_huge``.
 
     It exists so that loading and scoring can be exercised end to end without the real weights.
@@ -98,16 +98,16 @@ def tokenizer() -> Any:
 class RegionTextScorer:
     """How well each image region matches each text, by ImageBind's joint embedding."""
 
-    def __init__(self, model: "torch.nn.Module") -> None:
+    def __init__(self, model: torch.nn.Module) -> None:
         for part in ("modality_preprocessors", "modality_trunks", "modality_heads", "modality_postprocessors"):
             modules = getattr(model, part)
             for name in [n for n in modules if n not in (VISION, TEXT)]:
                 del modules[name]
         self.model = model.eval()
-        self._texts: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._texts: BoundedCache[str, np.ndarray] = BoundedCache("text embeddings (ImageBind)", TEXTS_KEPT)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "RegionTextScorer":
+    def from_settings(cls, settings: Settings) -> RegionTextScorer:
         """The ImageBind of ``imagebind_checkpoint`` / ``imagebind_model``, loaded once per process."""
         path = checkpoint_file(settings.imagebind_checkpoint, "imagebind_checkpoint", "the ImageBind region scorer")
         where = device(settings.image_model_device, "image_model_device")
@@ -121,7 +121,7 @@ class RegionTextScorer:
         return cached_model(("imagebind", variant, where), path, build)
 
     @property
-    def device(self) -> "torch.device":
+    def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
     def embed_regions(self, rgb: np.ndarray, regions: Sequence[Any]) -> np.ndarray:
@@ -132,7 +132,7 @@ class RegionTextScorer:
         out = [np.zeros((0, self._dim()), np.float32)]
         for start in range(0, len(regions), BATCH):
             crops = torch.stack([_to_tensor(crop(rgb, r)) for r in regions[start:start + BATCH]])
-            with MODEL_LOCK, torch.inference_mode():
+            with model_lock("imagebind"), torch.inference_mode():
                 out.append(self.model({VISION: crops.to(self.device)})[VISION].float().cpu().numpy())
         return _unit(np.concatenate(out))
 
@@ -141,18 +141,15 @@ class RegionTextScorer:
         import torch
 
         texts = list(texts)
-        with MODEL_LOCK, torch.inference_mode():
-            missing = [t for t in dict.fromkeys(texts) if t not in self._texts]
+        with model_lock("imagebind"), torch.inference_mode():
+            vecs = {t: v for t in dict.fromkeys(texts) if (v := self._texts.get(t)) is not None}
+            missing = [t for t in dict.fromkeys(texts) if t not in vecs]
             for start in range(0, len(missing), BATCH):
                 batch = missing[start:start + BATCH]
                 tokens = tokenizer()(batch).reshape(len(batch), -1).to(self.device)
                 for t, v in zip(batch, self.model({TEXT: tokens})[TEXT].float().cpu().numpy()):
-                    self._texts[t] = v
-            scaled = np.stack([self._texts[t] for t in texts]) if texts else np.zeros((0, self._dim()), np.float32)
-            for t in texts:
-                self._texts.move_to_end(t)
-            while len(self._texts) > TEXTS_KEPT:
-                self._texts.popitem(last=False)
+                    vecs[t] = self._texts.put(t, v)
+            scaled = np.stack([vecs[t] for t in texts]) if texts else np.zeros((0, self._dim()), np.float32)
         # the text branch ends in normalise-then-scale: each vector's norm is the logit scale
         scale = float(np.linalg.norm(scaled[0])) if len(scaled) else 1.0
         return _unit(scaled), scale
@@ -208,7 +205,7 @@ def crop(rgb: np.ndarray, region: Any) -> np.ndarray:
     return np.array(Image.fromarray(square).resize((SIZE, SIZE), Image.Resampling.BICUBIC))
 
 
-def _to_tensor(square: np.ndarray) -> "torch.Tensor":
+def _to_tensor(square: np.ndarray) -> torch.Tensor:
     import torch
 
     x = torch.from_numpy(square).permute(2, 0, 1).float() / 255.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from muie.tools.base import cpu_threads
+from muie.tools.runtime import cpu_threads
 
 
 def open_session(path: str | Path, threads: int, lean: bool = False, spin: bool = True) -> Any:

@@ -19,13 +19,14 @@ Each MediaPipe graph is built once per process, on first use, and run under its 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from muie.tools.image.boxes import nms
-from muie.tools.quiet import native_output
+from muie.tools.runtime import native_output
 
 FACE_NMS_IOU = 0.3
 FACE_FLOOR = 0.3  # MediaPipe's own face threshold: callers filter above it

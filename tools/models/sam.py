@@ -16,15 +16,15 @@ all prompts of a call batched. Masks come back at the original image size as boo
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from muie.settings import Settings
 from muie.tools.models.checkpoints import as_rgb, cached_model, checkpoint_file, device, image_key, load_model
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.runtime import BoundedCache, model_lock
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -34,7 +34,7 @@ MaskScore = tuple[np.ndarray, float]
 EMBEDDINGS_KEPT = 4  # image embeddings kept (vit_h: 4 MB each)
 
 
-def build_sam_tiny(checkpoint: str | None = None) -> "Sam":
+def build_sam_tiny(checkpoint: str | None = None) -> Sam:
     """A small SAM (encoder 2 blocks x 32 wide at 256 px, decoder 32 wide), same code as SAM's.
 
     Signature as the ``segment_anything`` registry's builders; it exists so that the loading
@@ -84,24 +84,21 @@ def _predictor_class() -> type:
     from segment_anything import SamPredictor
 
     class CachedPredictor(SamPredictor):
-        def __init__(self, model: "Sam") -> None:
+        def __init__(self, model: Sam) -> None:
             super().__init__(model)
-            self.kept: OrderedDict[str, tuple] = OrderedDict()
+            self.kept: BoundedCache[str, tuple[Any, ...]] = BoundedCache("image embeddings (SAM)", EMBEDDINGS_KEPT)
             self.current: str | None = None
 
         def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
             key = image_key(np.ascontiguousarray(image)) + image_format
             if key == self.current and self.is_image_set:
                 return
-            if key in self.kept:
-                self.features, self.original_size, self.input_size = self.kept[key]
-                self.kept.move_to_end(key)
+            if (kept := self.kept.get(key)) is not None:
+                self.features, self.original_size, self.input_size = kept
                 self.is_image_set = True
             else:
                 super().set_image(image, image_format)
-                self.kept[key] = (self.features, self.original_size, self.input_size)
-                while len(self.kept) > EMBEDDINGS_KEPT:
-                    self.kept.popitem(last=False)
+                self.kept.put(key, (self.features, self.original_size, self.input_size))
             self.current = key
 
     return CachedPredictor
@@ -110,12 +107,12 @@ def _predictor_class() -> type:
 class SamSegmenter:
     """Masks for box and point prompts, and class-agnostic mask proposals, from one SAM."""
 
-    def __init__(self, model: "Sam") -> None:
+    def __init__(self, model: Sam) -> None:
         self.model = model
         self.predictor = _predictor_class()(model)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SamSegmenter":
+    def from_settings(cls, settings: Settings) -> SamSegmenter:
         """The SAM of ``sam_checkpoint`` / ``sam_model_type``, loaded once per process."""
         path = checkpoint_file(settings.sam_checkpoint, "sam_checkpoint", "the SAM image segmenter")
         where = device(settings.image_model_device, "image_model_device")
@@ -149,7 +146,7 @@ class SamSegmenter:
         point_arr[:, 0] = point_arr[:, 0].clip(0, w - 1)
         point_arr[:, 1] = point_arr[:, 1].clip(0, h - 1)
         out: list[MaskScore] = []
-        with MODEL_LOCK, torch.inference_mode():
+        with model_lock("sam"), torch.inference_mode():
             p = self.predictor
             p.set_image(rgb)
             dev = p.device
@@ -175,7 +172,7 @@ class SamSegmenter:
         from segment_anything import SamAutomaticMaskGenerator
 
         rgb = as_rgb(rgb)
-        with MODEL_LOCK, torch.inference_mode():
+        with model_lock("sam"), torch.inference_mode():
             gen = SamAutomaticMaskGenerator(
                 self.model, points_per_side=points_per_side, pred_iou_thresh=pred_iou_thresh,
                 stability_score_thresh=stability_score_thresh, min_mask_region_area=min_region_area,
@@ -198,7 +195,7 @@ def _array(values: Sequence[Sequence[float]] | None, width: int, what: str) -> n
     return a
 
 
-def _best(masks: "torch.Tensor", iou: "torch.Tensor") -> list[MaskScore]:
+def _best(masks: torch.Tensor, iou: torch.Tensor) -> list[MaskScore]:
     """Per prompt, the candidate of highest predicted IoU, as a CPU bool mask and a [0, 1] score."""
     import torch
 

@@ -16,13 +16,14 @@ per frame at the frames' size, or None where SAM 2 says the thing is not there.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from muie.settings import Settings
 from muie.tools.models.checkpoints import cached_model, checkpoint_file, device, load_model
-from muie.tools.models.text_models import MODEL_LOCK
+from muie.tools.runtime import model_lock
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -53,9 +54,8 @@ MEAN, STD = np.array([0.485, 0.456, 0.406], np.float32), np.array([0.229, 0.224,
 
 def build_sam2(model: str, device_name: str = "cpu"):  # type: ignore[no-untyped-def]
     """The video predictor of a SAM 2.1 architecture, with random weights (a checkpoint loads next)."""
-    from sam2.build_sam import build_sam2_video_predictor
-
     from hydra.errors import InstantiationException
+    from sam2.build_sam import build_sam2_video_predictor
 
     extra = (TINY if model == "tiny" else []) + ["++model.fill_hole_area=0"]  # hole filling needs SAM 2's CUDA code
     try:
@@ -77,7 +77,7 @@ class Sam2Tracker:
         self.predictor = predictor
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Sam2Tracker":
+    def from_settings(cls, settings: Settings) -> Sam2Tracker:
         path = checkpoint_file(settings.sam2_checkpoint, "sam2_checkpoint", "the SAM 2 video tracker")
         dev = device(settings.image_model_device, "image_model_device")
         model = settings.sam2_model
@@ -118,7 +118,7 @@ class Sam2Tracker:
         if not frames:
             return []
         out: list[np.ndarray | None] = [None] * len(frames)
-        with MODEL_LOCK, torch.inference_mode():
+        with model_lock("sam2"), torch.inference_mode():
             state = self._state(frames)
             self.predictor.add_new_points_or_box(state, frame_idx=0, obj_id=1, box=np.asarray(box, np.float32))
             for k, _, logits in self.predictor.propagate_in_video(state):

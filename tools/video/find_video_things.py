@@ -9,19 +9,16 @@ plain word of its ImageNet class; the schema's closest type, if close enough).
 
 from __future__ import annotations
 
-
-
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from muie.calls import Args
-from muie.domain import BBox
-
+from muie.shapes import SeenThing
 from muie.tools.base import Tool, ToolContext
 from muie.tools.image.naming import name_of, seen_score, types_of, whole_objects
-from muie.tools.video.shots import ShotDetector
 from muie.tools.media.video_io import frames, probe, video_input
+from muie.tools.video.shots import ShotDetector
 
 
 class FindVideoThingsArgs(Args):
@@ -31,16 +28,6 @@ class FindVideoThingsArgs(Args):
     max_things: int = Field(default=3, ge=1, le=32, description="Most things per frame, best first.")
     min_quality: float = Field(default=0.75, ge=0, le=1, description="Least quality of a proposal (a whole thing).")
     threshold: float = Field(default=0.3, ge=0, le=1, description="Least similarity of a thing's name to its type.")
-
-
-class SeenThing(BaseModel):
-    text: str = Field(description="The thing's name, from its label in plain words.")
-    type: str
-    score: float = Field(ge=0, le=1)
-    label: str = Field(description="The label it was named from.")
-    frame: int = Field(ge=0)
-    time_s: float = Field(ge=0)
-    bbox: BBox = Field(description="Its box on that frame, in the video's pixels.")
 
 
 class FindVideoThingsResult(BaseModel):
@@ -98,6 +85,7 @@ def find(path: str, args: FindVideoThingsArgs, ctx: ToolContext) -> FindVideoThi
 
 class FindVideoThingsTool(Tool[FindVideoThingsArgs, FindVideoThingsResult]):
     name = "find_video_things.v1"
+    modality = "video"
     call_model = FindVideoThings
     result_model = FindVideoThingsResult
 

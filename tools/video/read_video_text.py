@@ -8,21 +8,23 @@ their letters and digits, so that the same words read with other spacing are one
 
 from __future__ import annotations
 
-
-
 from typing import Literal
 
 from pydantic import Field
 
 from muie.calls import Args
-from muie.tools.image.read_text import ReadTextResult
-from muie.tools.image.shapes import OcrWord
 from muie.domain import BBox
-from muie.tools.image.shapes import OcrLine
-
 from muie.errors import CallError
+from muie.shapes import OcrLine, OcrWord
 from muie.tools.base import Tool, ToolContext
-from muie.tools.image.read_text import OCR_MAX_SIDE, build_result, rapidocr_problem, read_array, tesseract_problem
+from muie.tools.image.read_text import (
+    OCR_MAX_SIDE,
+    ReadTextResult,
+    build_result,
+    rapidocr_problem,
+    read_array,
+    tesseract_problem,
+)
 from muie.tools.media.video_io import VideoInfo, frames, probe, video_input
 
 
@@ -98,6 +100,7 @@ def read_video(path: str, input_id: str, n: int, engine: str, box: list[float] |
 
 class ReadVideoTextTool(Tool[ReadVideoTextArgs, ReadVideoTextResult]):
     name = "read_video_text.v1"
+    modality = "video"
     call_model = ReadVideoText
     result_model = ReadVideoTextResult
 

@@ -9,7 +9,7 @@ move the histogram little from one frame to the next; a cut replaces it. Streami
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

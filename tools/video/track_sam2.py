@@ -19,8 +19,8 @@ from muie.domain import TrackFrame
 from muie.settings import Settings
 from muie.tools.image.boxes import mask_rle
 from muie.tools.image.regions import mask_box, resize_mask
-from muie.tools.video.shots import ShotDetector
 from muie.tools.media.video_io import VideoInfo, frames
+from muie.tools.video.shots import ShotDetector
 
 
 @dataclass

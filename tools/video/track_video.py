@@ -23,27 +23,23 @@ Boxes and masks come back in the video's own pixels.
 
 from __future__ import annotations
 
-
-
+from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, model_validator
 
-from muie.calls import Args
+from muie.calls import Args, CallKey
 from muie.domain import BBox, TrackFrame
-from dataclasses import dataclass, field
-
-import numpy as np
-
-from muie.tools.image.segment_image import SegmentImageArgs
-
 from muie.errors import CallError
 from muie.settings import Settings
+from muie.tools.audio.windows import window_key
 from muie.tools.base import Tool, ToolContext
+from muie.tools.image.segment_image import SegmentImageArgs
+from muie.tools.media.video_io import VideoInfo, frames, probe, video_input
 from muie.tools.video.locate import gray
 from muie.tools.video.shots import ShotDetector
 from muie.tools.video.tracker import Follower
-from muie.tools.media.video_io import VideoInfo, frames, probe, video_input
 
 
 class TrackVideoArgs(Args):
@@ -60,7 +56,7 @@ class TrackVideoArgs(Args):
         default=None, ge=0, le=1, description="Least score of a detection by words; default: the setting.")
 
     @model_validator(mode="after")
-    def _has_target(self) -> "TrackVideoArgs":
+    def _has_target(self) -> TrackVideoArgs:
         if self.text is None and self.box is None:
             raise ValueError("name a target: text (with an optional entity_type), or a box on a frame")
         if self.box is not None and (self.box[2] <= self.box[0] or self.box[3] <= self.box[1]):
@@ -196,8 +192,12 @@ def track(path: str, targets: list[_Target], info: VideoInfo, settings: Settings
 
 class TrackVideoTool(Tool[TrackVideoArgs, TrackVideoResult]):
     name = "track_video.v1"
+    modality = "video"
     call_model = TrackVideo
     result_model = TrackVideoResult
+
+    def key(self, args: TrackVideoArgs) -> CallKey:
+        return window_key(self.name, args)
 
     def check(self, args: TrackVideoArgs, ctx: ToolContext) -> None:
         info = video_input(ctx, args.input)

@@ -1,5 +1,6 @@
 """What the image tools speak: a region with its labels, a link between an entity and a
-region, a thing seen that nobody names, a word and a line read; shared by the tools and
+region, a thing seen that nobody names (in a
+picture or a video), a word and a line read; shared by the tools and
 their helpers (each tool's own arguments and result stay beside it)."""
 
 from __future__ import annotations
@@ -70,3 +71,13 @@ class OcrLine(BaseModel):
     confidence: float = Field(ge=0, le=1, description="Mean confidence of its words.")
     words: list[int] = Field(default_factory=list, description="Indexes of its words in the result's words.")
     engine: OcrEngine = Field(description="The engine that read it.")
+
+
+class SeenThing(BaseModel):
+    text: str = Field(description="The thing's name, from its label in plain words.")
+    type: str
+    score: float = Field(ge=0, le=1)
+    label: str = Field(description="The label it was named from.")
+    frame: int = Field(ge=0)
+    time_s: float = Field(ge=0)
+    bbox: BBox = Field(description="Its box on that frame, in the video's pixels.")

@@ -3,7 +3,6 @@ relations and events they return."""
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel, Field, model_validator
 
 from muie.calls import Args
@@ -17,7 +16,7 @@ class TextSpanArgs(Args):
     end: int = Field(gt=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TextSpanArgs":
+    def _ordered(self) -> TextSpanArgs:
         if self.end <= self.start:
             raise ValueError(f"end {self.end} must be after start {self.start}")
         return self

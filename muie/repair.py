@@ -7,7 +7,7 @@ node for whatever a reasoner left unresolved, so the output always follows the c
 from __future__ import annotations
 
 from muie.draft import Draft
-from muie.agent.state import Request
+from muie.request import Request
 
 
 def repair(draft: Draft, request: Request) -> Draft:
@@ -36,5 +36,11 @@ def repair(draft: Draft, request: Request) -> Draft:
         if not ok and not v.trigger.groundings:
             continue
         args = [a for a in v.arguments if a.entity in ids and a.role in schema.event_types[v.type]]
-        events.append(v.model_copy(update={"trigger": v.trigger.model_copy(update={"mentions": ok}), "arguments": args}))
+        trigger = v.trigger.model_copy(update={"mentions": ok})
+        events.append(v.model_copy(update={"trigger": trigger, "arguments": args}))
     return Draft(entities=entities, relations=relations, events=events)
+
+
+REPAIRED = frozenset({"references_resolve", "mentions_match_text", "types_in_schema"})
+"""Checks whose findings are repaired by dropping what does not hold (the verifier's
+consistency checks, ``muie.agent.verify.consistency``)."""
