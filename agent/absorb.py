@@ -13,7 +13,9 @@ next. Every reasoner gets the merged draft; none merges itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from muie.derived import OCR, DerivedText, SourceWord, derived_id
 from muie.domain import Region, Schema, Segment, TraceStep, Track
@@ -33,8 +35,10 @@ from muie.tools.text.detect_events import DetectEventsArgs, DetectEventsResult
 from muie.tools.text.extract_relations import ExtractRelationsArgs, ExtractRelationsResult
 from muie.tools.text.recognize_entities import RecognizeEntitiesArgs, RecognizeEntitiesResult
 from muie.tools.video.find_video_things import FindVideoThingsArgs, FindVideoThingsResult
+from muie.tools.video.read_video_text import ReadVideoTextArgs, ReadVideoTextResult
 from muie.tools.video.track_video import TrackVideoArgs, TrackVideoResult
 
+T = TypeVar("T")
 Merge = Callable[[DraftBuilder, Any, Any, Schema], None]
 """``(builder, the call's arguments, its result, schema)``: each merge names its own types."""
 
@@ -144,19 +148,25 @@ def _whole_transcript(a: TranscribeArgs, r: TranscribeResult) -> DerivedText | N
     return from_transcript(r) if a.start_s is None and a.end_s is None else None
 
 
-def _whole_image_words(a: ReadTextArgs, r: ReadTextResult) -> DerivedText | None:
+def _whole_image_words(a: ReadTextArgs | ReadVideoTextArgs, r: ReadTextResult) -> DerivedText | None:
     return from_ocr(r) if a.box is None else None
 
 
 TEXTS: dict[type, Callable[[Any, Any], DerivedText | None]] = {
-    TranscribeResult: _whole_transcript, ReadTextResult: _whole_image_words,
+    TranscribeResult: _whole_transcript, ReadTextResult: _whole_image_words, ReadVideoTextResult: _whole_image_words,
 }
 """Results that are texts the text tools read next."""
 
 
+def _entry(table: dict[type, T], result: BaseModel) -> T | None:
+    """The table's entry for the result's type, or for the nearest type it derives from (a
+    video's words are an image's words with frames)."""
+    return next((table[c] for c in type(result).__mro__ if c in table), None)
+
+
 def merge(draft_builder: DraftBuilder, observations: list[Observation], schema: Schema) -> None:
     for o in observations:
-        if o.result is not None and (fn := MERGES.get(type(o.result))) is not None:
+        if o.result is not None and (fn := _entry(MERGES, o.result)) is not None:
             fn(draft_builder, o.call.arguments, o.result, schema)
 
 
@@ -165,7 +175,7 @@ def media_texts(req: Request, observed: list[Observation], chunk_chars: int) -> 
     have = {d.id for d in req.derived}
     new = []
     for o in observed:
-        fn = TEXTS.get(type(o.result)) if o.result is not None else None
+        fn = _entry(TEXTS, o.result) if o.result is not None else None
         d = fn(o.call.arguments, o.result) if fn is not None else None
         if d is not None and d.id not in have and d.text:
             new.append(d)

@@ -81,7 +81,7 @@ def test_bad_model_folder_is_bad_input(tmp_path) -> None:
         LocalModelClient(Settings())
     with pytest.raises(InputError, match="no config.json"):
         LocalModelClient(Settings(local_model_path=str(tmp_path)))
-    with pytest.raises(InputError, match="--reasoner"):
+    with pytest.raises(InputError, match="reasoner: unknown reasoner"):
         Agent("telepathy")
 
 
