@@ -152,6 +152,8 @@ class Agent:
 
         acts = [s for s in state.get("trace", []) if s.node == "act"]
         cached = sum((s.model_extra or {}).get("cached", 0) for s in acts)
+        if any((s.model_extra or {}).get("failed") for s in acts):
+            fingerprint = None  # kept, but a tool failed (a model not installed yet): never answers again
         try:
             return self.store.record_run(state["request"], result, self.reasoner.name, seconds,  # type: ignore[union-attr]
                                          derived=state["request"].derived, tool_calls=state.get("tool_calls", 0),

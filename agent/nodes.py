@@ -168,7 +168,9 @@ def act(state: AgentState, deps: Deps) -> dict[str, Any]:
     trace = []
     for k, (name, idx, dt, error, kept) in enumerate(steps):
         summary = f"{name} x{len(idx)} in {dt * 1000:.1f} ms" + (f" ({kept} kept from before)" if kept else "")
-        extra = {"cached": kept} if kept else {}
+        extra: dict[str, Any] = {"cached": kept} if kept else {}
+        if error:
+            extra["failed"] = True
         trace.append(_step(state, "act", summary + (f": {error}" if error else ""), k, tool=name,
                            arguments=[calls[i].arguments.model_dump(exclude={"entities"}) for i in idx],
                            seconds=round(dt, 4), **extra))

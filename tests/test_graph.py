@@ -9,6 +9,8 @@ from muie.draft import Draft
 from muie.reasoner.base import Decision
 from muie.request import Request
 from muie.settings import Settings
+from muie.tools import REGISTRY
+from muie.tools.text.recognize_entities import RecognizeEntitiesTool
 from tests.support.scripted import ScriptedReasoner
 
 TEXT = "Marie Curie was born in Warsaw."
@@ -105,3 +107,19 @@ def test_every_step_is_traced_in_order():
     act = next(s for s in result.trace if s.node == "act")
     assert act.model_extra["tool"] == "recognize_entities.v1"
     assert act.model_extra["arguments"][0]["end"] == len(TEXT)
+
+
+class FailingNer(RecognizeEntitiesTool):
+    """A tool whose model is missing: it raises, as a real one does then."""
+
+    def run_batch(self, items):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the model is not installed")
+
+
+def test_a_tool_that_fails_is_an_observation_and_marks_its_step():
+    script = ScriptedReasoner([Decision(calls=[ner_call()]), Decision(done=True)])
+    tools = dict(REGISTRY, **{"recognize_entities.v1": FailingNer()})
+    result = Agent(script, Settings(verify=False), tools=tools).run(Request(text=TEXT, schema=SCHEMA))
+    (act,) = [s for s in result.trace if s.node == "act"]
+    assert act.summary.endswith("RuntimeError: the model is not installed") and act.model_extra["failed"] is True
+    assert result.entities == [] and nodes(result)[-1] == "finish"

@@ -189,3 +189,21 @@ def test_a_request_answered_before_is_answered_by_its_kept_run(tmp_path):
     off = Agent(settings=settings.model_copy(update={"reuse_runs": False}), store=True)
     (r5,), id5 = off.run_kept(make_request(CAPTION, [str(moved)]))
     assert id5 != id1 and r5.trace[-1].node == "finish" and _strip(r5).replace("moved.png", "photo.png") == _strip(r1)
+
+
+def test_a_run_in_which_a_tool_failed_never_answers_again(tmp_path):
+    """A tool that failed (a model not installed yet) leaves a result without its work: the
+    run is kept for the record, but the same request runs again next time."""
+    from muie.domain import TraceStep
+
+    agent = Agent(settings=Settings(data_dir=str(tmp_path / "data")), store=True)
+    request = make_request(CAPTION)
+    (result,), _ = agent.run_kept(request)
+    failed = TraceStep(step=len(result.trace), node="act", summary="link_regions.v1 x1 in 3.0 ms: RuntimeError: "
+                       "the ISNet model is not installed", tool="link_regions.v1", failed=True)
+    ok = TraceStep(step=len(result.trace), node="act", summary="link_regions.v1 x1 in 3.0 ms", tool="link_regions.v1")
+    kept_failed = agent._keep({"request": request, "trace": [failed]}, result, 0.1, "fingerprint-failed")
+    kept_ok = agent._keep({"request": request, "trace": [ok]}, result, 0.1, "fingerprint-ok")
+    assert kept_failed is not None and kept_ok is not None  # both are kept...
+    assert agent.store.kept_result("fingerprint-failed") is None  # ...only the whole one answers
+    assert agent.store.kept_result("fingerprint-ok")[1] == kept_ok
