@@ -78,7 +78,7 @@ def main() -> int:
     overrides: dict[str, object] = {}
     if a.local_llama:
         from muie.tools.install.gguf import start_server
-        from tests.llm_server import wait_ready
+        from tests.support.llm_server import wait_ready
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import ROOT
+
 ROOMS = {"agent": "agent", "tools": "tools", "reasoner": "reasoner", "memory": "memory", "prompts": "prompts"}
 
 
