@@ -167,12 +167,15 @@ def _key(call: dict[str, Any]) -> CallKey | str:
     return key_of(call) or repr(call)
 
 
+_WORDS_ARGUMENT = {"segment_image.v1": "text", "segment_audio.v1": "target"}
+"""The argument holding the words a call looks for, per tool that can be an entity's."""
+
+
 def _for_entity(call: dict[str, Any], draft: Draft) -> dict[str, Any]:
     """A call the LLM asked for an entity's words (a region or a time segment found by
     them) is marked as that entity's: what it finds becomes the entity's grounding."""
-    args = call.get("arguments")
-    words = args.get("text") if call.get("tool") == "segment_image.v1" and isinstance(args, dict) else \
-        args.get("target") if call.get("tool") == "segment_audio.v1" and isinstance(args, dict) else None
+    args, field = call.get("arguments"), _WORDS_ARGUMENT.get(call.get("tool"))
+    words = args.get(field) if field is not None and isinstance(args, dict) else None
     if not isinstance(words, str) or args.get("entity") is not None:
         return call
     wanted = " ".join(words.lower().split())

@@ -8,6 +8,8 @@ import os
 import shutil
 import tempfile
 
+from tests.support.llm_server import qwen  # noqa: F401  (the fixture of the tests that talk to the real LLM)
+
 _DATA = tempfile.mkdtemp(prefix="muie-tests-")
 os.environ["MUIE_DATA_DIR"] = _DATA
 os.environ.pop("MUIE_STORE_URL", None)

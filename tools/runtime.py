@@ -84,12 +84,6 @@ class BoundedCache(Generic[K, V]):
                 return self._items[key]
         return self.put(key, value)
 
-    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
-        """The kept value, or ``make()``'s, kept (made outside the lock: two threads asking at
-        once may both make it; the last one stays)."""
-        found = self.get(key)
-        return found if found is not None else self.put(key, make())
-
     def items(self) -> list[tuple[K, V]]:
         """What is kept now, oldest first (a copy)."""
         with self._lock:

@@ -21,7 +21,7 @@ from muie.reasoner.llm import LLMReasoner, locate
 from muie.reasoner.llm_client import LLMError
 from muie.settings import Settings
 from tests.support.cli import MUIE
-from tests.support.llm_server import ScriptedLLM, free_port, llama_endpoint, serve_in_thread
+from tests.support.llm_server import ScriptedLLM, free_port, serve_in_thread
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.llm
@@ -208,14 +208,6 @@ def test_cli_fails_with_one_line_when_the_llm_is_down_and_fallback_is_off(tmp_pa
 
 
 # --------------------------------------------------------------------------- the real LLM
-
-
-@pytest.fixture(scope="module")
-def qwen() -> str:
-    url = llama_endpoint()
-    # make setup installs both: a missing one is a broken install, not a reason to skip
-    assert url is not None, "llama-cpp-python's server or the Qwen GGUF is not installed (run make setup)"
-    return url
 
 
 @pytest.mark.slow

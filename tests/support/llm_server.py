@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -95,6 +96,15 @@ def llama_endpoint() -> str | None:
     wait_ready(f"http://127.0.0.1:{port}/v1/models", proc=proc)
     _LLAMA["url"] = f"http://127.0.0.1:{port}/v1"
     return _LLAMA["url"]
+
+
+@pytest.fixture(scope="session")
+def qwen() -> str:
+    """The real LLM server's base URL (the ``llm`` tests' fixture, in ``tests/conftest.py``)."""
+    url = llama_endpoint()
+    # make setup installs both: a missing one is a broken install, not a reason to skip
+    assert url is not None, "llama-cpp-python's server or the Qwen GGUF is not installed (run make setup)"
+    return url
 
 
 class ScriptedLLM:

@@ -10,7 +10,7 @@ from muie.agent.api import Agent, make_request
 from muie.agent.ask.conversation import ask
 from muie.domain import Segment
 from muie.settings import Settings
-from tests.support.llm_server import ScriptedLLM, llama_endpoint, serve_in_thread
+from tests.support.llm_server import ScriptedLLM, serve_in_thread
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.llm
@@ -28,10 +28,8 @@ def kept(tmp_path_factory) -> Settings:
 
 
 @pytest.mark.slow
-def test_the_real_llm_answers_from_the_results_and_cites_them(kept) -> None:  # type: ignore[no-untyped-def]
-    url = llama_endpoint()
-    assert url is not None, "llama-cpp-python's server or the Qwen GGUF is not installed (run make setup)"
-    s = kept.model_copy(update={"llm_base_url": url, "llm_model": "qwen", "llm_timeout_s": 600, "llm_max_tokens": 200})
+def test_the_real_llm_answers_from_the_results_and_cites_them(kept, qwen) -> None:  # type: ignore[no-untyped-def]
+    s = kept.model_copy(update={"llm_base_url": qwen, "llm_model": "qwen", "llm_timeout_s": 600, "llm_max_tokens": 200})
     a = ask("When is NASA mentioned?", audio=[SPEECH], settings=s, reasoner="llm")
     assert a.answered_by == "llm" and a.source == "memory"
     assert "NASA" in a.answer or "2." in a.answer, a.answer

@@ -27,7 +27,7 @@ from muie.agent.datagen.llm import Wording, check_wording
 from muie.agent.scoring import load_cases
 from muie.settings import Settings
 from tests.support.cli import MUIE
-from tests.support.llm_server import ScriptedLLM, llama_endpoint, serve_in_thread
+from tests.support.llm_server import ScriptedLLM, serve_in_thread
 from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.llm
@@ -248,14 +248,6 @@ def test_a_killed_run_resumes_with_one_record_per_case(tmp_path: Path, scripted:
     assert len({r.meta.key for r in after}) == n
     assert len(llm.requests) - asked == n - len(before)  # only what was missing was asked
     assert json.loads(summary_path(out).read_text())["this_run"]["skipped"] == len(before)
-
-
-@pytest.fixture(scope="module")
-def qwen() -> str:
-    url = llama_endpoint()
-    # make setup installs both: a missing one is a broken install, not a reason to skip
-    assert url is not None, "llama-cpp-python's server or the Qwen GGUF is not installed (run make setup)"
-    return url
 
 
 @pytest.mark.slow
