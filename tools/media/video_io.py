@@ -90,7 +90,11 @@ def _open(path: str):
         what = "a sound-only file: give it as audio" if _has_audio(path) else "no pictures"
         raise InputError(path, f"{NO_VIDEO} ({what})")
     stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
+    # decoded on the calling thread: FFmpeg's worker threads log through PyAV's callback,
+    # which muie turns on to read damage (decoder_errors), and a worker waiting for the
+    # interpreter while the caller waits for the worker hangs the process (PyAV #909, #751)
+    stream.thread_type = "NONE"
+    stream.codec_context.thread_count = 1
     return container, stream
 
 
