@@ -13,10 +13,10 @@ from pathlib import Path
 
 
 def _steps() -> dict[str, Callable[[], Path | list[Path]]]:
-    from muie.tools.models import classify, nanodet, salient, sentence_onnx
+    from muie.tools.models import classify, nanodet, salient, sentence_onnx, word_features
 
     return {"nanodet": nanodet.install, "isnet": salient.install, "efficientnet": classify.install,
-            "sentence-embedder": sentence_onnx.install}
+            "sentence-embedder": sentence_onnx.install, "entity-encoder": word_features.install}
 
 
 def main(argv: list[str] | None = None) -> int:
