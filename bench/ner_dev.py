@@ -47,7 +47,7 @@ def run_set(name: str, path: Path, limit: int | None, agent: Agent) -> dict:
     # warm the models and the schema's type vectors outside the timings
     extract_batch(texts[:4], schema=schema, tasks="ner", agent=agent)
 
-    tool = REGISTRY["recognize_entities.v1"]
+    tool = REGISTRY[agent.settings.entity_tool]
     items = [(RecognizeEntitiesArgs(start=0, end=len(t), entity_types=schema.entity_types),
               ToolContext({"text": t}, agent.settings)) for t in texts]
     agent_s = bare_s = in_tools_s = float("inf")

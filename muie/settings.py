@@ -38,6 +38,18 @@ class Settings(BaseModel):
     embedding_model: str | None = Field(
         None, description="Sentence-embedding model folder; default: the MiniLM that ships in a package."
     )
+    ner_model: Literal["learned", "heuristic"] = Field(
+        "heuristic", description="Entity finder of the embedded reasoner: muie's own learned model "
+        "(recognize_entities.v2) or the parser and type-similarity heuristic (recognize_entities.v1).")
+    entity_model_threshold: float | None = Field(
+        None, ge=0, le=1, description="Least probability of a learned entity mention; default: the one chosen "
+        "when the model was trained.")
+
+    @property
+    def entity_tool(self) -> str:
+        """The versioned name of the entity finder ``ner_model`` selects."""
+        return "recognize_entities.v2" if self.ner_model == "learned" else "recognize_entities.v1"
+
     # thresholds of the embedded reasoner, calibrated on the development sets
     entity_threshold: float = Field(0.30, ge=0, le=1, description="Least score of a typed entity mention.")
     noun_chunk_threshold: float = Field(0.45, ge=0, le=1, description="Least similarity of a noun chunk to a type.")

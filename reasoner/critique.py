@@ -23,6 +23,17 @@ from muie.settings import Settings
 from muie.tools import key_of
 
 
+def _threshold(settings: Settings) -> float:
+    """The entity finder's usual threshold (the learned model's own unless the settings give one)."""
+    if settings.ner_model == "heuristic":
+        return settings.entity_threshold
+    if settings.entity_model_threshold is not None:
+        return settings.entity_model_threshold
+    from muie.tools.models.entity_model import entity_model
+
+    return entity_model().threshold
+
+
 def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str, Any] | None:
     r = f.replan
     schema = view.request.schema_
@@ -38,9 +49,9 @@ def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str,
     if r.start is None or r.end is None or r.end <= r.start:
         return None
     if r.goal == "reextract" and schema.entity_types:
-        return {"tool": "recognize_entities.v1", "arguments": {
+        return {"tool": settings.entity_tool, "arguments": {
             "input": r.input, "start": r.start, "end": r.end, "entity_types": schema.entity_types,
-            "nominals": "all", "threshold": round(settings.entity_threshold / 2, 4)}}
+            "nominals": "all", "threshold": round(_threshold(settings) / 2, 4)}}
     if r.goal == "refill" and r.event is not None:
         v = next((v for v in draft.events if v.id == r.event), None)
         if v is None or v.type not in schema.event_types:

@@ -66,10 +66,11 @@ class EmbeddedReasoner:
             return ran.ran(tool, chunk[0], (chunk[1], chunk[2]), given=n)
 
         media = image_audio_calls(view, draft, ran, self.settings)
-        chunks = [c for c in view.chunks if not ran_on("recognize_entities.v1", c)] if schema.entity_types else []
+        ner = self.settings.entity_tool
+        chunks = [c for c in view.chunks if not ran_on(ner, c)] if schema.entity_types else []
         if media or chunks:
             pictured = "all" if any(i.modality in ("image", "video") for i in view.request.inputs) else "uncovered"
-            calls = media + [{"tool": "recognize_entities.v1",
+            calls = media + [{"tool": ner,
                               "arguments": {"input": i, "start": s, "end": e, "entity_types": schema.entity_types,
                                             "nominals": pictured}}
                              for i, s, e in chunks]

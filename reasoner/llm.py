@@ -68,7 +68,7 @@ class LLMReasoner:
     def decide(self, view: View) -> Decision:
         meta = self.settings.llm_mode == "meta"
         ran = History(view.history)
-        if not meta and any(ran.ran("recognize_entities.v1", i, (s, e)) for i, s, e in view.chunks):
+        if not meta and any(ran.ran(self.settings.entity_tool, i, (s, e)) for i, s, e in view.chunks):
             # the embedded text tools read a whole chunk:
             return self.embedded.decide(view)  # it fell back earlier in this run, and goes on
         try:
@@ -151,7 +151,7 @@ class LLMReasoner:
         """The embedded reasoner's media plan (every text counted as read) and the LLM's
         calls, each call once, none that ran already."""
         ran = History(view.history)
-        read = ran.with_keys(CallKey(tool="recognize_entities.v1", input=i, span=(s, e)) for i, s, e in view.chunks)
+        read = ran.with_keys(CallKey(tool=self.settings.entity_tool, input=i, span=(s, e)) for i, s, e in view.chunks)
         plan = image_audio_calls(view, draft, read, self.settings) + link_calls(view, draft, ran)
         seen: set[CallKey | str] = {_key(c) for c in plan} | set(ran.keys)
         for c in llm_calls:

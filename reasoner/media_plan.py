@@ -54,7 +54,7 @@ def image_audio_calls(view: View, draft: Draft, ran: History, settings: Settings
     calls: list[dict[str, Any]] = []
     user = view.request.texts
     text_pending = bool(view.request.schema_.entity_types) and any(
-        i in user and not ran.ran("recognize_entities.v1", i, (s, e)) for i, s, e in view.chunks)
+        i in user and not ran.ran(settings.entity_tool, i, (s, e)) for i, s, e in view.chunks)
     hints = list(dict.fromkeys(e.text for e in draft.entities
                                if any(m.input in user for m in e.mentions)))[:64]
     kinds = {i.modality for i in view.request.inputs}

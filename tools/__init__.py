@@ -27,12 +27,13 @@ from muie.tools.image.segment_image import SegmentImageTool
 from muie.tools.text.detect_events import DetectEventsTool
 from muie.tools.text.extract_relations import ExtractRelationsTool
 from muie.tools.text.recognize_entities import RecognizeEntitiesTool
+from muie.tools.text.recognize_entities_v2 import RecognizeEntitiesV2Tool
 from muie.tools.video.find_video_things import FindVideoThingsTool
 from muie.tools.video.read_video_text import ReadVideoTextTool
 from muie.tools.video.track_video import TrackVideoTool
 
 TOOLS: tuple[type[Tool[Any, Any]], ...] = (
-    RecognizeEntitiesTool, ExtractRelationsTool, DetectEventsTool,
+    RecognizeEntitiesTool, RecognizeEntitiesV2Tool, ExtractRelationsTool, DetectEventsTool,
     TranscribeTool, SegmentSpeechTool, DetectSoundsTool, SegmentAudioTool,
     ReadTextTool, DetectTool, SegmentImageTool, ProposeRegionsTool, LinkRegionsTool,
     TrackVideoTool, ReadVideoTextTool, FindVideoThingsTool,

@@ -72,7 +72,7 @@ def _read(vc: VerifyContext) -> dict[str, list[tuple[int, int]]]:
     """Text id -> spans the entity tool has read."""
     out: dict[str, list[tuple[int, int]]] = {}
     for key in vc.history:
-        if key.tool == "recognize_entities.v1" and key.span is not None:
+        if key.tool.startswith("recognize_entities.") and key.span is not None:
             out.setdefault(key.input, []).append((int(key.span[0]), int(key.span[1])))
     return out
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from muie.settings import default_settings
 from tests.support.paths import ROOT
 
 
@@ -44,7 +45,7 @@ def test_perf_writes_table_json_and_chart(tmp_path):
     assert image["cpu_s_median"] > 0 and len(image["latencies_ms"]) == 2
     assert 0 < image["entities_on_regions"] <= image["entities"]
     tools = image["tools"]  # the first two images: pasted photos with a caption, then signs to read
-    for name in ("read_text.v1", "link_regions.v1", "recognize_entities.v1"):
+    for name in ("read_text.v1", "link_regions.v1", default_settings().entity_tool):
         assert tools[name]["median_s"] > 0 and 1 <= tools[name]["images"] <= 2, name
     assert all(0.0 <= t["share"] <= 1.0 for t in tools.values()) and 0.0 < image["tool_rounds_share"] <= 1.0
     assert 0.0 < image["tool_rounds_s_median"] <= image["latency_ms_max"] / 1000

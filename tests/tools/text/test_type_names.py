@@ -1,0 +1,40 @@
+"""Type names as users write them read as one phrase per type."""
+
+from __future__ import annotations
+
+import pytest
+
+from muie.tools.text.type_names import singular, split_run_together, type_phrase
+
+
+@pytest.mark.parametrize("names, phrase", [
+    (["PER", "Peop", "per", "person", "Person", "persons", "PERSON"], "person"),
+    (["ORG", "Org", "organization", "organizations"], "organization"),
+    (["LOC", "Loc", "location", "locations"], "location"),
+    (["musicalartist", "musical_artist", "musicalArtist", "MusicalArtist", "musical-artist", "musical artists"],
+     "musical artist"),
+    (["programlang", "programming_language", "ProgrammingLanguage"], "programming language"),
+    (["politicalparty", "political_parties", "PoliticalParty"], "political party"),
+    (["Gene_or_gene_product"], "gene or gene product"),
+    (["cities", "City"], "city"),
+])
+def test_spellings_of_one_type_read_alike(names, phrase):
+    assert {type_phrase(n) for n in names} == {phrase}
+
+
+def test_abbreviations_of_ontonotes_kinds_are_spelled_out():
+    assert type_phrase("GPE") == "country, city or state"
+    assert type_phrase("NORP") == "nationality, religious or political group"
+    assert type_phrase("FAC") == "facility"
+    assert type_phrase("MISC") == "miscellaneous"
+
+
+def test_words_are_split_only_where_the_whole_is_no_word():
+    assert split_run_together("literarygenre") == ["literary", "genre"]
+    assert split_run_together("university") == ["university"]
+    assert split_run_together("astronomicalobject") == ["astronomical", "object"]
+
+
+def test_singular_keeps_words_that_end_in_s():
+    assert [singular(w) for w in ("species", "news", "bus", "countries", "boxes", "metrics", "genes")] == [
+        "species", "news", "bus", "country", "box", "metrics", "gene"]

@@ -1,0 +1,109 @@
+"""A type name as users write it, read as the phrase the entity model understands.
+
+``PER``, ``Peop``, ``person``, ``persons`` and ``Person`` are one type; ``musical_artist``,
+``musicalArtist`` and ``musicalartist`` are "musical artist"; ``programlang`` is
+"programming language". The spelled-out names and words are data
+(``prompts/type_names.yaml``); run-together words are split against the encoder's own
+word list, preferring the fewest pieces.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+import numpy as np
+
+from muie import prompts
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS = re.compile(r"[\s_\-/.:]+")
+_KEEP_S = ("ss", "us", "is", "ics", "ous", "news", "series", "species", "physics", "gas")
+
+
+@cache
+def _table() -> tuple[dict[str, str], dict[str, str]]:
+    data = prompts.load("type_names.yaml")
+    return ({k.lower(): v for k, v in data["names"].items()}, {k.lower(): v for k, v in data["words"].items()})
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    """Whole English words of two letters or more from the sentence encoder's vocabulary."""
+    from pathlib import Path
+
+    from muie.tools.models.sentence_onnx import default_model_path
+
+    words = (Path(default_model_path()) / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    return frozenset(w for w in words if len(w) >= 2 and w.isalpha() and w.isascii())
+
+
+def singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(_KEEP_S):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
+
+
+def split_run_together(word: str) -> list[str]:
+    """``musicalartist`` -> ``[musical, artist]``; a word of the vocabulary stays whole."""
+    vocab = _vocabulary()
+    _, words = _table()
+    if word in vocab or word in words or len(word) < 6:
+        return [word]
+    n = len(word)
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[0] = []
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 20), end):
+            piece = word[start:end]
+            prev = best[start]
+            if prev is None or not (piece in vocab and len(piece) >= 3 or piece in words):
+                continue
+            cand = [*prev, piece]
+            cur = best[end]
+            if cur is None or len(cand) < len(cur):
+                best[end] = cand
+    return best[n] or [word]
+
+
+@cache
+def _broad_anchors() -> tuple[np.ndarray, float]:
+    from muie.tools.models.sentence_onnx import encoder
+
+    spec = prompts.load("type_names.yaml")["broad"]
+    return encoder().encode(list(spec["phrases"])), float(spec["similarity"])
+
+
+def broad_types(phrase_vecs: np.ndarray) -> np.ndarray:
+    """Which of the unit vectors of type phrases name a broad class (person, location, ...)."""
+    if len(phrase_vecs) == 0:
+        return np.zeros(0, bool)
+    anchors, similarity = _broad_anchors()
+    return np.asarray((phrase_vecs @ anchors.T).max(1) >= similarity)
+
+
+@lru_cache(maxsize=4096)
+def type_phrase(name: str) -> str:
+    """The phrase for the type ``name``: what the entity model embeds and matches spans to."""
+    names, words = _table()
+    raw = name.strip()
+    if raw.lower() in names:
+        return names[raw.lower()]
+    parts = [p for p in _SEPARATORS.split(_CAMEL.sub(" ", raw)) if p]
+    if not parts:
+        return raw
+    low = [p.lower() for p in parts]
+    joined = "_".join(low)
+    if joined in names:
+        return names[joined]
+    if len(low) == 1 and low[0] in names:
+        return names[low[0]]
+    out: list[str] = []
+    for p in low:
+        out.extend(split_run_together(p) if p.isalpha() else [p])
+    out[-1] = singular(out[-1])
+    return " ".join(words.get(w, w) for w in out)
