@@ -154,7 +154,7 @@ demo: demo-setup
 	@echo "full results: examples/output/*.result.json; pictures: examples/output/text.html," \
 	  "examples/output/media/{text.html,image0.png,audio0.png}"
 
-# muie's own entity model, trained again from the committed data (seeded; about 40 min on
+# muie's own entity model, trained again from the committed data (seeded; about an hour on
 # 2 CPU cores), written to tools/models/weights/entities.onnx. make demo never trains.
 model: demo-setup
 	$(PY) -m muie.training.train
