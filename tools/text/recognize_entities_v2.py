@@ -16,12 +16,11 @@ from typing import Literal
 
 import numpy as np
 
-from muie.calls import Args, CallKey
+from muie.calls import Args
 from muie.spans import SpanCandidate
-from muie.tools.base import Tool, ToolContext
+from muie.tools.base import ToolContext
 from muie.tools.models.entity_model import entity_model
 from muie.tools.models.word_features import split_words
-from muie.tools.text.checks import check_span
 from muie.tools.text.meaning import embed
 from muie.tools.text.recognize_entities import (
     RecognizeEntitiesArgs,
@@ -74,17 +73,11 @@ def type_vectors(types: tuple[str, ...], descriptions: tuple[tuple[str, str], ..
     return vecs, broad
 
 
-class RecognizeEntitiesV2Tool(Tool[RecognizeEntitiesArgs, RecognizeEntitiesResult]):
+class RecognizeEntitiesV2Tool(RecognizeEntitiesTool):
+    """v1's arguments, result, key and checks; the spans and types from the learned model."""
+
     name = "recognize_entities.v2"
-    modality = "text"
     call_model = RecognizeEntitiesV2
-    result_model = RecognizeEntitiesResult
-
-    def key(self, args: RecognizeEntitiesArgs) -> CallKey:
-        return CallKey(tool=self.name, input=args.input, span=(args.start, args.end), threshold=args.threshold)
-
-    def check(self, args: RecognizeEntitiesArgs, ctx: ToolContext) -> None:
-        check_span(args, ctx)
 
     def run_batch(self, items: list[tuple[RecognizeEntitiesArgs, ToolContext]]) -> list[RecognizeEntitiesResult]:
         if not items:
