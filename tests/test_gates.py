@@ -108,14 +108,15 @@ def test_mypy_strict_on_the_contract_and_the_loop(tmp_path):
 
 
 def test_every_package_folder_is_installed():
-    """Each folder of the rooms that holds Python files or the web page is a package in
-    pyproject.toml, under its ``muie.`` name; and none is listed that does not exist."""
+    """Each folder of the rooms that holds Python files, the web page or shipped data (the
+    entity model's weights, its training data) is a package in pyproject.toml, under its
+    ``muie.`` name; and none is listed that does not exist."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     rooms = {name: ROOT / folder for name, folder in config["package-dir"].items()}
     found = set()
     for name, folder in rooms.items():
         for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-            if d.name == "__pycache__" or not any(f.suffix in (".py", ".html", ".yaml") for f in d.iterdir()):
+            if d.name == "__pycache__" or not any(f.suffix in (".py", ".html", ".yaml", ".onnx", ".gz") for f in d.iterdir()):
                 continue
             found.add(".".join([name, *d.relative_to(folder).parts]))
     assert found == set(config["packages"])
