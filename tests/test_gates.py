@@ -116,7 +116,8 @@ def test_every_package_folder_is_installed():
     found = set()
     for name, folder in rooms.items():
         for d in [folder, *[p for p in folder.rglob("*") if p.is_dir()]]:
-            if d.name == "__pycache__" or not any(f.suffix in (".py", ".html", ".yaml", ".onnx", ".gz") for f in d.iterdir()):
+            shipped = (".py", ".html", ".yaml", ".onnx", ".gz")
+            if d.name == "__pycache__" or not any(f.suffix in shipped for f in d.iterdir()):
                 continue
             found.add(".".join([name, *d.relative_to(folder).parts]))
     assert found == set(config["packages"])
