@@ -30,7 +30,7 @@ import yaml
 from muie.tools.models import entity_model, word_features
 from muie.tools.models.sentence_onnx import encoder as sentence_encoder
 from muie.tools.text.type_names import type_phrase
-from muie.training import choose, features
+from muie.training import choose, features, heads
 from muie.training.devsets import DevSet, read_dev_sets, score
 from muie.training.model import SpanTypeScorer, span_mask
 
@@ -43,6 +43,7 @@ DROP_TYPE = 0.1
 TYPE_NOISE = 0.5  # norm of the random vector added to a type's unit phrase vector (then renormalised)
 BATCH = 32
 THRESHOLDS = choose.THRESHOLDS
+HEAD = "\x00head:"
 
 
 def log(msg: str) -> None:
@@ -64,8 +65,10 @@ class Batches:
     """Sentences of similar length together, each with its own list of types and their gold."""
 
     def __init__(self, rows: list[dict], vecs: np.ndarray, offsets: np.ndarray, phrases: dict[tuple[str, str], str],
-                 phrase_vecs: dict[str, np.ndarray], max_width: int, rng: random.Random) -> None:
+                 phrase_vecs: dict[str, np.ndarray], max_width: int, rng: random.Random,
+                 head_vocab: dict[str, int] | None = None) -> None:
         self.rows, self.vecs, self.offsets, self.rng, self.k = rows, vecs, offsets, rng, max_width
+        self.head_vocab = head_vocab or {}
         self.noise = np.random.default_rng(rng.randrange(2**32))
         self.inventory: dict[str, list[str]] = {}
         for (s, t) in phrases:
@@ -82,14 +85,18 @@ class Batches:
     def tensors(self, idx: list[int]) -> tuple[torch.Tensor, ...]:
         rows = [self.rows[i] for i in idx]
         w = max(len(r["tokens"]) for r in rows)
-        kinds = []
+        kinds, extra = [], []
         for r in rows:
             inv = self.inventory.get(r["set"], [])
             present = sorted({t for _, _, t in r["spans"]})
             others = [t for t in inv if t not in present]
             chosen = present + self.rng.sample(others, min(len(others), max(0, MAX_TYPES - len(present))))
             kept = [t for t in chosen if self.rng.random() >= DROP_TYPE] or chosen[:1]
+            # head types are keyed HEAD + noun: a set's own type names never start so
+            pos, ignored, head_types = heads.labels(r, self.head_vocab, self.rng) if self.head_vocab else ([], [], [])
+            kept += [HEAD + h for h in head_types]
             kinds.append(kept)
+            extra.append(([(s, e, HEAD + h) for s, e, h in pos], [(s, e, HEAD + h) for s, e, h in ignored]))
         n_types = max(1, max(len(k) for k in kinds))
         dim_w, dim_t = self.vecs.shape[1], next(iter(self.phrase_vecs.values())).shape[0]
         x = torch.zeros(len(rows), w, dim_w)
@@ -98,24 +105,29 @@ class Batches:
         types = torch.zeros(len(rows), n_types, dim_t)
         type_mask = torch.zeros(len(rows), n_types, dtype=torch.bool)
         gold = torch.zeros(len(rows), w, self.k, n_types)
-        for b, (i, r, ks) in enumerate(zip(idx, rows, kinds)):
+        ignore = torch.zeros(len(rows), w, self.k, n_types, dtype=torch.bool)
+        for b, (i, r, ks, (pos, ignored)) in enumerate(zip(idx, rows, kinds, extra)):
             n = len(r["tokens"])
             x[b, :n] = torch.from_numpy(np.asarray(self.vecs[self.offsets[i]:self.offsets[i + 1]], np.float32))
             shapes[b, :n] = torch.from_numpy(self.shapes[i])
             mask[b, :n] = True
             for j, t in enumerate(ks):
-                types[b, j] = torch.from_numpy(self.phrase_vecs[self.phrases[(r["set"], t)]])
+                phrase = t[len(HEAD):] if t.startswith(HEAD) else self.phrases[(r["set"], t)]
+                types[b, j] = torch.from_numpy(self.phrase_vecs[phrase])
                 type_mask[b, j] = True
             col = {t: j for j, t in enumerate(ks)}
-            for s, e, t in r["spans"]:
+            for s, e, t in [*r["spans"], *pos]:
                 if t in col and 0 < e - s <= self.k:
                     gold[b, s, e - s - 1, col[t]] = 1.0
+            for s, e, t in ignored:
+                if t in col and 0 < e - s <= self.k:
+                    ignore[b, s, e - s - 1, col[t]] = True
         # a type is learned as a neighbourhood of its phrase, not as one point: a new phrase
         # near it is then read as related instead of as nothing seen before
         noise = torch.from_numpy(self.noise.standard_normal(types.shape).astype(np.float32))
         types = types + TYPE_NOISE * noise / noise.norm(dim=-1, keepdim=True)
         types = types / types.norm(dim=-1, keepdim=True)
-        return x, shapes, mask, types, type_mask, gold
+        return x, shapes, mask, types, type_mask, gold, ignore
 
 
 def evaluate(model: SpanTypeScorer, dev: list[DevSet], enc_words, enc_sent) -> dict[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -135,7 +147,7 @@ def evaluate(model: SpanTypeScorer, dev: list[DevSet], enc_words, enc_sent) -> d
 
 
 def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path, seed: int = SEED,
-          cache: Path = CACHE, max_width: int = 12) -> dict:
+          cache: Path = CACHE, max_width: int = 12, use_heads: bool = True) -> dict:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -145,10 +157,12 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     vecs, offsets = features.compute([r["tokens"] for r in rows], cache, key, log=log)
     log(f"word vectors: {time.perf_counter() - t0:.0f} s")
     phrases = type_phrases(rows)
+    head_vocab = heads.vocabulary(rows) if use_heads else {}
+    log(f"head types: {len(head_vocab)}")
     enc_sent = sentence_encoder()
-    names = sorted(set(phrases.values()))
+    names = sorted(set(phrases.values()) | set(head_vocab))
     phrase_vecs = dict(zip(names, enc_sent.encode(names)))
-    batches = Batches(rows, vecs, offsets, phrases, phrase_vecs, max_width, random.Random(seed))
+    batches = Batches(rows, vecs, offsets, phrases, phrase_vecs, max_width, random.Random(seed), head_vocab)
     model = SpanTypeScorer(vecs.shape[1], enc_sent.dim, dim=dim, max_width=max_width)
     steps = epochs * ((len(rows) + BATCH - 1) // BATCH)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
@@ -160,9 +174,9 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     for ep in range(epochs):
         total, seen = 0.0, 0
         for idx in batches.epoch():
-            x, shapes, mask, types, type_mask, gold = batches.tensors(idx)
+            x, shapes, mask, types, type_mask, gold, ignore = batches.tensors(idx)
             logits = model(x, shapes, mask, types)
-            valid = span_mask(mask, max_width)[..., None] & type_mask[:, None, None, :]
+            valid = span_mask(mask, max_width)[..., None] & type_mask[:, None, None, :] & ~ignore
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits[valid], gold[valid],
                                                                         reduction="sum") / len(idx)
             opt.zero_grad()
@@ -194,7 +208,8 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     seconds = time.perf_counter() - t0
     meta = {**decoding, "max_width": max_width, "layers": list(word_features.LAYERS),
             "dim": dim, "epochs_run": epochs, "best_epoch": best["epoch"], "epoch_dev_f1": best["dev"],
-            "sentences": len(rows), "train_seconds": round(seconds), "seed": seed, "losses": losses}
+            "sentences": len(rows), "head_types": len(head_vocab), "train_seconds": round(seconds), "seed": seed,
+            "losses": losses}
     entity_model.export_onnx(model, meta, out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {seconds:.0f} s: {json.dumps(meta)}")
     return meta
