@@ -48,7 +48,7 @@ def mlp(d_in: int, d_out: int, dropout: float) -> nn.Sequential:
 
 class SpanTypeScorer(nn.Module):
     def __init__(self, d_words: int, d_types: int, dim: int = 256, blocks: int = 2, heads: int = 4,
-                 max_width: int = 12, dropout: float = 0.1) -> None:
+                 max_width: int = 12, dropout: float = 0.1, sims: bool = True) -> None:
         super().__init__()
         self.max_width = max_width
         self.inp = nn.Sequential(nn.Dropout(dropout), nn.Linear(d_words, dim))
@@ -62,6 +62,15 @@ class SpanTypeScorer(nn.Module):
         self.width = nn.Embedding(max_width, 2 * dim)
         self.span = nn.Sequential(nn.GELU(), nn.Dropout(dropout), nn.Linear(2 * dim, dim))
         self.kind = mlp(d_types, dim, dropout)
+        # the same words read in the type phrases' own space: the encoder's last layer, whose
+        # mean over a span is (as for a sentence) comparable with a phrase's embedding.
+        # How close a span's words are to a type's phrase is a signal no type owns, so it
+        # carries over to type phrases never seen in training.
+        self.sims = sims
+        self.sim_from = d_words - d_types
+        if sims:
+            self.sim = nn.Sequential(nn.Linear(N_SIMS, 32), nn.GELU(), nn.Linear(32, 1))
+            self.sim_gate = nn.Linear(dim, 1)
 
     def forward(self, words: torch.Tensor, shapes: torch.Tensor, mask: torch.Tensor,
                 types: torch.Tensor) -> torch.Tensor:
@@ -78,7 +87,39 @@ class SpanTypeScorer(nn.Module):
         last = self.last(x)[:, ends]  # [B, W, K, 2D]
         spans = self.span(self.first(x)[:, :, None, :] + last + self.width.weight[None, None])  # [B, W, K, D]
         kinds = self.kind(types)  # [B, T, D]
-        return torch.einsum("bwkd,btd->bwkt", spans, kinds)
+        logits = torch.einsum("bwkd,btd->bwkt", spans, kinds)
+        if not self.sims:
+            return logits
+        return logits + self.sim(similarities(words[..., self.sim_from:], mask, types, ends, k)).squeeze(-1) \
+            * (1 + self.sim_gate(spans))
+
+
+N_SIMS = 5
+CONTEXT = 3  # words each side of a span read as its context
+
+
+def similarities(last: torch.Tensor, mask: torch.Tensor, types: torch.Tensor, ends: torch.Tensor,
+                 k: int) -> torch.Tensor:
+    """[B, W, K, T, N_SIMS]: cosine of each type's phrase vector with the span's mean last-layer
+    vector, its last word's, its first word's, and the mean of the ``CONTEXT`` words before it
+    and after it ("the novelist ...", "... 's party")."""
+    last = last * mask[..., None]
+    units = torch.nn.functional.normalize(types, dim=-1)  # [B, T, Dt]
+    words = torch.nn.functional.normalize(last, dim=-1)
+    word_cos = words @ units.transpose(1, 2)  # [B, W, T]
+    w = last.shape[1]
+    # sums[:, i] is the sum of the words before word i (i = 0..W)
+    sums = torch.cat([torch.zeros_like(last[:, :1]), torch.cumsum(last, 1)], 1)
+    idx = torch.arange(w, device=last.device)
+    span_sums = sums[:, ends + 1] - sums[:, idx][:, :, None]  # [B, W, K, Dt]
+    mean_cos = torch.einsum("bwkd,btd->bwkt", torch.nn.functional.normalize(span_sums, dim=-1), units)
+    before = sums[:, idx] - sums[:, (idx - CONTEXT).clamp(min=0)]  # [B, W, Dt]: before the span's start
+    before_cos = torch.nn.functional.normalize(before, dim=-1) @ units.transpose(1, 2)  # [B, W, T]
+    after = sums[:, (ends + 1 + CONTEXT).clamp(max=w)] - sums[:, ends + 1]  # [B, W, K, Dt]
+    after_cos = torch.einsum("bwkd,btd->bwkt", torch.nn.functional.normalize(after, dim=-1), units)
+    first_cos = word_cos[:, :, None, :].expand(-1, w, k, -1)
+    last_cos = word_cos[:, ends]  # [B, W, K, T]
+    return torch.stack([mean_cos, last_cos, first_cos, before_cos[:, :, None, :].expand(-1, w, k, -1), after_cos], -1)
 
 
 def span_mask(mask: torch.Tensor, max_width: int) -> torch.Tensor:

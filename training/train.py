@@ -108,7 +108,8 @@ class Batches:
         ignore = torch.zeros(len(rows), w, self.k, n_types, dtype=torch.bool)
         for b, (i, r, ks, (pos, ignored)) in enumerate(zip(idx, rows, kinds, extra)):
             n = len(r["tokens"])
-            x[b, :n] = torch.from_numpy(np.asarray(self.vecs[self.offsets[i]:self.offsets[i + 1]], np.float32))
+            start = self.offsets[i]
+            x[b, :n] = torch.from_numpy(np.asarray(self.vecs[start:start + n], np.float32))
             shapes[b, :n] = torch.from_numpy(self.shapes[i])
             mask[b, :n] = True
             for j, t in enumerate(ks):
@@ -147,7 +148,10 @@ def evaluate(model: SpanTypeScorer, dev: list[DevSet], enc_words, enc_sent) -> d
 
 
 def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path, seed: int = SEED,
-          cache: Path = CACHE, max_width: int = 12, use_heads: bool = True) -> dict:
+          cache: Path = CACHE, max_width: int = 12, use_heads: bool = True, sims: bool = True,
+          limit: int | None = None) -> dict:
+    """Train on ``rows`` (or a seeded draw of ``limit`` of them: the word vectors are still those of
+    all rows, computed once and cached) and write the weights to ``out``."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -156,6 +160,9 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     key = features.cache_key_rows(rows)
     vecs, offsets = features.compute([r["tokens"] for r in rows], cache, key, log=log)
     log(f"word vectors: {time.perf_counter() - t0:.0f} s")
+    if limit is not None and limit < len(rows):
+        keep = sorted(random.Random(seed).sample(range(len(rows)), limit))
+        rows, offsets = [rows[i] for i in keep], offsets[keep]
     phrases = type_phrases(rows)
     head_vocab = heads.vocabulary(rows) if use_heads else {}
     log(f"head types: {len(head_vocab)}")
@@ -163,7 +170,7 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     names = sorted(set(phrases.values()) | set(head_vocab))
     phrase_vecs = dict(zip(names, enc_sent.encode(names)))
     batches = Batches(rows, vecs, offsets, phrases, phrase_vecs, max_width, random.Random(seed), head_vocab)
-    model = SpanTypeScorer(vecs.shape[1], enc_sent.dim, dim=dim, max_width=max_width)
+    model = SpanTypeScorer(vecs.shape[1], enc_sent.dim, dim=dim, max_width=max_width, sims=sims)
     steps = epochs * ((len(rows) + BATCH - 1) // BATCH)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     warm = min(500, steps // 10 + 1)
@@ -208,7 +215,8 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     seconds = time.perf_counter() - t0
     meta = {**decoding, "max_width": max_width, "layers": list(word_features.LAYERS),
             "dim": dim, "epochs_run": epochs, "best_epoch": best["epoch"], "epoch_dev_f1": best["dev"],
-            "sentences": len(rows), "head_types": len(head_vocab), "train_seconds": round(seconds), "seed": seed,
+            "sentences": len(rows), "head_types": len(head_vocab), "similarities": sims,
+            "train_seconds": round(seconds), "seed": seed,
             "losses": losses}
     entity_model.export_onnx(model, meta, out)
     log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) in {seconds:.0f} s: {json.dumps(meta)}")
@@ -231,13 +239,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=entity_model.WEIGHTS)
     ap.add_argument("--no-dev", action="store_true", help="skip the dev sets (keep the last epoch, threshold 0.5)")
+    ap.add_argument("--no-heads", action="store_true", help="no head-noun types (for comparison)")
+    ap.add_argument("--no-sims", action="store_true", help="no span/type-phrase similarities (for comparison)")
     a = ap.parse_args(argv)
     if not a.data.is_file():
         print(f"error: {a.data}: no such training data file", file=sys.stderr)
         return 2
-    rows = read_rows(a.data, a.limit)
+    rows = read_rows(a.data)
     dev = [] if a.no_dev else read_dev_sets()
-    train(rows, dev, a.epochs, a.dim, a.out)
+    train(rows, dev, a.epochs, a.dim, a.out, use_heads=not a.no_heads, sims=not a.no_sims, limit=a.limit)
     return 0
 
 
