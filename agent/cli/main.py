@@ -203,6 +203,29 @@ def serve_cmd(
     run(host, port, Settings.from_env(serve_reasoner=reasoner))
 
 
+@app.command("mcp")
+def mcp_cmd(
+    http: bool = typer.Option(False, "--http", help="Serve streamable HTTP at /mcp (default: stdio, for a local "
+                              "agent that starts the command)."),
+    host: str | None = typer.Option(None, "--host", help="With --http: address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="With --http: port to listen on (default 8001)."),
+    root: list[Path] = typer.Option([], "--root", help="A folder whose files clients may name (repeatable; "
+                                    "default: the working folder). Paths outside are refused."),
+    reasoner: str = typer.Option("embedded", "--reasoner", help="Which reasoner plans the tool calls: embedded, "
+                                 "llm or local (as for extract)."),
+) -> None:
+    """Serve muie to agents over MCP: the tools extract, ask and runs, and the kept runs as resources.
+    Over HTTP, MUIE_SERVE_TOKEN (when set) is the bearer token clients must send."""
+    from muie.agent.mcp.server import run
+    from muie.settings import Settings
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="muie: %(message)s")
+    if not http and (host is not None or port is not None):
+        raise InputError("--host/--port" if host is not None and port is not None else
+                         "--host" if host is not None else "--port", "only with --http (stdio has no address)")
+    run(Settings.from_env(), root or [Path.cwd()], reasoner, http=http, host=host or "127.0.0.1", port=port or 8001)
+
+
 from muie.agent.cli.memory import register as _register_memory  # noqa: E402
 
 _register_memory(app)
@@ -222,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = argv if argv is not None else sys.argv[1:]
     if not args:
-        print("muie: missing command: extract, batch, eval, datagen, schema or serve (see muie --help)",
+        print("muie: missing command: extract, batch, eval, datagen, schema, serve or mcp (see muie --help)",
               file=sys.stderr)
         return 2
     try:
