@@ -28,6 +28,10 @@ OVERLAP = 32
 BATCH = 32
 
 Span = tuple[int, int, int, float]
+# lower-case articles that open a span are left out of it: names are annotated without them
+# ("the 2009 European Parliament election" -> "2009 European Parliament election"), while a
+# capitalised one ("The Beatles") stays
+ARTICLES = frozenset({"the", "a", "an"})
 Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -84,6 +88,8 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
             for s, width, t in hits:
                 start, end = a + int(s), a + int(s) + int(width) + 1
                 if end <= b and own_a <= start < own_b:
+                    if end - start > 1 and tokens[si][start] in ARTICLES:
+                        start += 1
                     cands[si].append((start, end, int(t), float(probs[r, s, width, t])))
     return [decode(c) for c in cands]
 

@@ -50,3 +50,13 @@ def test_long_sentences_are_scored_in_windows_and_each_span_kept_once():
     windows = em._windows(n)
     assert windows[0][0] == 0 and windows[-1][1] == n
     assert all(w[3] == nxt[2] for w, nxt in zip(windows, windows[1:]))  # owned parts tile the sentence
+
+
+def test_a_lower_case_article_opening_a_span_is_left_out_and_a_capitalised_one_kept():
+    def spans(words):
+        return [(a, b) for a, b, _, _ in em.predict_with(scripted({(0, 2, 0): 0.9}), [np.zeros((len(words), 4),
+                                                         np.float32)], [words], np.zeros((1, 3), np.float32),
+                                                         12, 0.5)[0]]
+
+    assert spans(["the", "2009", "election", "was"]) == [(1, 3)]
+    assert spans(["The", "Rolling", "Stones", "played"]) == [(0, 3)]
