@@ -233,7 +233,7 @@ def read_rows(path: Path, limit: int | None = None, seed: int = SEED) -> list[di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m muie.training.train", description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--limit", type=int, default=None, help="train on this many sentences (a seeded draw)")
     ap.add_argument("--data", type=Path, default=DATA)
