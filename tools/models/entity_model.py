@@ -32,6 +32,11 @@ Span = tuple[int, int, int, float]
 # ("the 2009 European Parliament election" -> "2009 European Parliament election"), while a
 # capitalised one ("The Beatles") stays
 ARTICLES = frozenset({"the", "a", "an"})
+# a span that passes for a broad type and scores at least this for a narrower type of the
+# schema is taken as the narrower type: the model ranks a politician's name as person over
+# politician, yet it does see the politician (dev F1: politics 0.345 -> 0.365, science
+# 0.274 -> 0.298, WNUT-17 0.561 -> 0.534; the mean of the three 0.393 -> 0.399)
+NARROW_TAKES = 0.1
 Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -63,7 +68,8 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
     (words, shapes, mask, types) to logits ``[B, W, K, T]``. Where ``broad`` marks types
     (person, location, ...), a span that also passes for a type not marked is not given
     a broad one: a schema that names both person and politician means by person the
-    persons who are no politicians."""
+    persons who are no politicians; and a span that passes only for a broad type but
+    leans to a narrow one (``NARROW_TAKES``) is given the narrow one, at the broad score."""
     pieces = [(si, *w) for si, t in enumerate(tokens) for w in _windows(len(t)) if len(t)]
     cands: list[list[Span]] = [[] for _ in tokens]
     order = sorted(range(len(pieces)), key=lambda k: pieces[k][2] - pieces[k][1])
@@ -81,6 +87,11 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
         logits = scorer(x, shapes, mask, np.broadcast_to(types, (len(batch), *types.shape)).copy())
         probs = 1.0 / (1.0 + np.exp(-logits))
         if broad is not None and broad.any() and not broad.all():
+            narrow = np.flatnonzero(~broad)
+            best_broad, best_narrow = probs[..., broad].max(-1), probs[..., narrow].max(-1)
+            take = (best_broad >= threshold) & (best_narrow >= min(NARROW_TAKES, threshold)) & (best_narrow < threshold)
+            b_, s_, w_ = np.nonzero(take)
+            probs[b_, s_, w_, narrow[probs[b_, s_, w_][:, narrow].argmax(-1)]] = best_broad[b_, s_, w_]
             narrow_hit = (probs[..., ~broad] >= threshold).any(-1)  # [B, W, K]
             probs[..., broad] = np.where(narrow_hit[..., None], 0.0, probs[..., broad])
         for r, (si, a, b, own_a, own_b) in enumerate(batch):

@@ -31,13 +31,21 @@ def test_the_best_of_overlapping_spans_is_kept_and_ties_go_to_the_longer():
 
 
 def test_a_broad_type_gives_way_to_a_narrower_one_the_span_also_passes():
-    scores = {(0, 1, 0): 0.95, (0, 1, 1): 0.6, (3, 0, 0): 0.9, (3, 0, 1): 0.2}  # 0: person, 1: politician
+    scores = {(0, 1, 0): 0.95, (0, 1, 1): 0.6, (3, 0, 0): 0.9, (3, 0, 1): 0.05}  # 0: person, 1: politician
     plain = run(scores)
     assert [(a, b, t) for a, b, t, _ in plain] == [(0, 2, 0), (3, 4, 0)]
     given_way = run(scores, broad=np.array([True, False]))
     # the first span passes for politician too and takes it; the second passes only for person
     assert [(a, b, t) for a, b, t, _ in given_way] == [(0, 2, 1), (3, 4, 0)]
     assert run(scores, broad=np.array([True, True])) == plain  # no narrower type: nothing changes
+
+
+def test_a_span_passing_only_a_broad_type_but_leaning_to_a_narrow_one_takes_the_narrow_one():
+    # 0: person, 1: politician, 2: party; the span passes only for person, and leans to politician
+    scores = {(0, 1, 0): 0.9, (0, 1, 1): 0.2, (0, 1, 2): 0.15, (3, 0, 0): 0.8, (3, 0, 1): 0.04}
+    got = run(scores, n_types=3, broad=np.array([True, False, False]))
+    assert [(a, b, t, round(p, 2)) for a, b, t, p in got] == [(0, 2, 1, 0.9), (3, 4, 0, 0.8)]
+    assert [(a, b, t) for a, b, t, _ in run(scores, n_types=3)] == [(0, 2, 0), (3, 4, 0)]  # no broad types marked
 
 
 def test_long_sentences_are_scored_in_windows_and_each_span_kept_once():
