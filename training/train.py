@@ -61,6 +61,32 @@ def type_phrases(rows: list[dict]) -> dict[tuple[str, str], str]:
     return out
 
 
+class Updater:
+    """AdamW with a linear warm-up and decay over ``steps``; gradients clipped."""
+
+    def __init__(self, model: torch.nn.Module, steps: int) -> None:
+        self.model = model
+        self.opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+        warm = min(500, steps // 10 + 1)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt, lambda s: min(1.0, (s + 1) / warm) * max(0.02, 1 - s / steps))
+
+    def __call__(self, loss: torch.Tensor) -> None:
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 5.0)
+        self.opt.step()
+        self.sched.step()
+
+
+def length_batches(rows: list[dict], rng: random.Random, size: int = BATCH) -> list[list[int]]:
+    """Indices of ``rows`` in batches of sentences of similar length, the batches in random order."""
+    order = sorted(range(len(rows)), key=lambda i: (len(rows[i]["tokens"]), rng.random()))
+    batches = [order[k:k + size] for k in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
 class Batches:
     """Sentences of similar length together, each with its own list of types and their gold."""
 
@@ -77,10 +103,7 @@ class Batches:
         self.shapes = [np.array(word_features.sentence_shapes(r["tokens"]), np.int64) for r in rows]
 
     def epoch(self) -> list[list[int]]:
-        order = sorted(range(len(self.rows)), key=lambda i: (len(self.rows[i]["tokens"]), self.rng.random()))
-        batches = [order[k:k + BATCH] for k in range(0, len(order), BATCH)]
-        self.rng.shuffle(batches)
-        return batches
+        return length_batches(self.rows, self.rng)
 
     def tensors(self, idx: list[int]) -> tuple[torch.Tensor, ...]:
         rows = [self.rows[i] for i in idx]
@@ -172,9 +195,7 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
     batches = Batches(rows, vecs, offsets, phrases, phrase_vecs, max_width, random.Random(seed), head_vocab)
     model = SpanTypeScorer(vecs.shape[1], enc_sent.dim, dim=dim, max_width=max_width, sims=sims)
     steps = epochs * ((len(rows) + BATCH - 1) // BATCH)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
-    warm = min(500, steps // 10 + 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.02, 1 - s / steps))
+    update = Updater(model, steps)
     enc_words = word_features.word_encoder()
     best: dict = {"avg": -1.0}
     step, losses = 0, []
@@ -186,11 +207,7 @@ def train(rows: list[dict], dev: list[DevSet], epochs: int, dim: int, out: Path,
             valid = span_mask(mask, max_width)[..., None] & type_mask[:, None, None, :] & ~ignore
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits[valid], gold[valid],
                                                                         reduction="sum") / len(idx)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            opt.step()
-            sched.step()
+            update(loss)
             total, seen, step = total + loss.item(), seen + 1, step + 1
             if step % 500 == 0:
                 log(f"  epoch {ep + 1} step {step}/{steps} loss {total / seen:.3f} {time.perf_counter() - t0:.0f} s")

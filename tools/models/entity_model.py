@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from muie.tools.models import word_features
-from muie.tools.models.onnx_session import open_session
+from muie.tools.models.onnx_session import open_session, write_onnx
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "entities.onnx"
 WINDOW = 128
@@ -107,30 +107,14 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
 
 def export_onnx(model: Any, meta: dict[str, Any], out: Path) -> Path:
     """Write ``model`` (a ``training.model.SpanTypeScorer``) as ONNX with ``meta`` in its metadata."""
-    import warnings
-
-    import onnx
     import torch
 
-    model.eval()
     dims = (2, 5, model.inp[1].in_features), (2, 3, model.kind[0].in_features)
     dummy = (torch.zeros(dims[0]), torch.ones(2, 5, dtype=torch.long), torch.ones(2, 5, dtype=torch.bool),
              torch.zeros(dims[1]))
-    names = ["words", "shapes", "mask", "types"]
     axes = {"words": {0: "batch", 1: "words"}, "shapes": {0: "batch", 1: "words"}, "mask": {0: "batch", 1: "words"},
             "types": {0: "batch", 1: "types"}, "logits": {0: "batch", 1: "words", 3: "types"}}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, dummy, str(tmp), input_names=names, output_names=["logits"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
-    proto = onnx.load(str(tmp))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "muie", json.dumps(meta)
-    onnx.save(proto, str(tmp))
-    tmp.replace(out)
-    return out
+    return write_onnx(model, dummy, ["words", "shapes", "mask", "types"], axes, meta, out)
 
 
 class EntityModel:
@@ -154,7 +138,7 @@ class EntityModel:
         """Spans of each sentence of words against the types' unit phrase vectors; ``broad``
         marks the broad types (used only where the model's ``broad_give_way`` is set)."""
         broad = broad if self.broad_give_way else None
-        vectors = word_features.word_encoder().encode(tokens)
+        vectors = word_features.word_encoder().encode_cached(tokens)
         return predict_with(self._score, vectors, tokens, type_vecs, self.max_width,
                             self.threshold if threshold is None else threshold, broad)
 

@@ -9,6 +9,7 @@ models keep the arena, which costs them nothing.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,3 +32,27 @@ def open_session(path: str | Path, threads: int, lean: bool = False, spin: bool 
     if not spin:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def write_onnx(model: Any, dummy: tuple[Any, ...], names: list[str], axes: dict[str, dict[int, str]],
+               meta: dict[str, Any], out: Path) -> Path:
+    """Export the torch ``model`` (run on ``dummy``) to ``out`` as ONNX, with ``meta`` as JSON under
+    the metadata key "muie"; written atomically."""
+    import warnings
+
+    import onnx
+    import torch
+
+    model.eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, dummy, str(tmp), input_names=names, output_names=["logits"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+    proto = onnx.load(str(tmp))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "muie", json.dumps(meta)
+    onnx.save(proto, str(tmp))
+    tmp.replace(out)
+    return out

@@ -25,6 +25,7 @@ import numpy as np
 
 from muie.tools.models.onnx_session import open_session
 from muie.tools.models.sentence_onnx import SHARE, default_model_path
+from muie.tools.runtime import BoundedCache
 
 LAYERS = (3, 6)
 VERSION = "1"
@@ -123,6 +124,19 @@ class WordEncoder:
         self.tokenizer.no_padding()
         self.session = open_session(path, threads)
         self.dim = 384 * len(LAYERS)
+        # the entity, relation and event models read the same sentences: each is encoded once
+        self._cache: BoundedCache[tuple[str, ...], np.ndarray] = BoundedCache(
+            "word vectors", 4096, 64 << 20, lambda a: a.nbytes)
+
+    def encode_cached(self, sentences: list[list[str]]) -> list[np.ndarray]:
+        """``encode``, reusing the vectors of sentences encoded before (read-only arrays)."""
+        keys = [tuple(s) for s in sentences]
+        found = {k: v for k in dict.fromkeys(keys) if (v := self._cache.get(k)) is not None}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        for k, v in zip(missing, self.encode([list(k) for k in missing]) if missing else []):
+            v.setflags(write=False)
+            found[k] = self._cache.put(k, v)
+        return [found[k] for k in keys]
 
     def encode(self, sentences: list[list[str]], batch_size: int = 32) -> list[np.ndarray]:
         """One float32 ``[len(words), dim]`` array per sentence of words."""
