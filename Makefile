@@ -158,12 +158,16 @@ demo: demo-setup
 # 2 CPU cores), written to tools/models/weights/entities.onnx. make demo never trains.
 model: demo-setup
 	$(PY) -m muie.training.train
+	$(PY) -m muie.training.train_pairs
+	$(PY) -m muie.training.train_events
 
 test: setup
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: setup
 	$(PY) bench/ner_models.py --json bench/results/ner_models.json
+	$(PY) bench/re_models.py --json bench/results/re_models.json
+	$(PY) bench/ee_models.py --json bench/results/ee_models.json
 	$(PY) bench/ner_dev.py --json bench/results/ner_dev.json
 	$(PY) bench/perf.py --out bench/results
 	$(PY) bench/grounded_eval.py --out bench/results/grounded

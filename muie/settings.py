@@ -45,10 +45,28 @@ class Settings(BaseModel):
         None, ge=0, le=1, description="Least probability of a learned entity mention; default: the one chosen "
         "when the model was trained.")
 
+    relation_model: Literal["learned", "heuristic"] = Field(
+        "heuristic", description="Relation finder of the embedded reasoner: muie's own learned pair model "
+        "(extract_relations.v2) or words on the dependency path compared with the type names (extract_relations.v1).")
+    event_model: Literal["learned", "heuristic"] = Field(
+        "heuristic", description="Event finder of the embedded reasoner: muie's own learned trigger and argument "
+        "models (detect_events.v2) or verbs and nouns compared with the type names and syntactic slots "
+        "(detect_events.v1).")
+
     @property
     def entity_tool(self) -> str:
         """The versioned name of the entity finder ``ner_model`` selects."""
         return "recognize_entities.v2" if self.ner_model == "learned" else "recognize_entities.v1"
+
+    @property
+    def relation_tool(self) -> str:
+        """The versioned name of the relation finder ``relation_model`` selects."""
+        return "extract_relations.v2" if self.relation_model == "learned" else "extract_relations.v1"
+
+    @property
+    def event_tool(self) -> str:
+        """The versioned name of the event finder ``event_model`` selects."""
+        return "detect_events.v2" if self.event_model == "learned" else "detect_events.v1"
 
     # thresholds of the embedded reasoner, calibrated on the development sets
     entity_threshold: float = Field(0.30, ge=0, le=1, description="Least score of a typed entity mention.")

@@ -34,6 +34,15 @@ def _threshold(settings: Settings) -> float:
     return entity_model().threshold
 
 
+def _role_threshold(settings: Settings) -> float:
+    """The event finder's usual least score of an argument."""
+    if settings.event_model == "heuristic":
+        return settings.role_threshold
+    from muie.tools.text.detect_events_v2 import _models
+
+    return float(_models()[1].threshold)
+
+
 def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str, Any] | None:
     r = f.replan
     schema = view.request.schema_
@@ -57,10 +66,10 @@ def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str,
         if v is None or v.type not in schema.event_types:
             return None
         refs = draft.refs_in(r.input, r.start, r.end)
-        return {"tool": "detect_events.v1", "arguments": {
+        return {"tool": settings.event_tool, "arguments": {
             "input": r.input, "start": r.start, "end": r.end, "event_types": {v.type: schema.event_types[v.type]},
             "entities": [x.model_dump() for x in refs], "entity_types": schema.entity_types,
-            "role_threshold": round(settings.role_threshold / 2, 4)}}
+            "role_threshold": round(_role_threshold(settings) / 2, 4)}}
     return None
 
 

@@ -78,17 +78,19 @@ class EmbeddedReasoner:
             return Decision(calls=calls, draft=draft, note=note)
         calls: list[dict[str, Any]] = []
         if "ee" in tasks and schema.event_types:
-            calls += [{"tool": "detect_events.v1", "arguments": {
+            ev = self.settings.event_tool
+            calls += [{"tool": ev, "arguments": {
                 "input": i, "start": s, "end": e, "event_types": schema.event_types,
                 "entities": [r.model_dump() for r in refs_in(i, s, e)], "entity_types": schema.entity_types}}
-                for i, s, e in view.chunks if not ran_on("detect_events.v1", (i, s, e))]
+                for i, s, e in view.chunks if not ran_on(ev, (i, s, e))]
         if "re" in tasks and schema.relation_types:
             # again wherever events added entities since the last call on that chunk
-            calls += [{"tool": "extract_relations.v1", "arguments": {
+            rel = self.settings.relation_tool
+            calls += [{"tool": rel, "arguments": {
                 "input": i, "start": s, "end": e, "relation_types": schema.relation_types,
                 "entities": [r.model_dump() for r in refs]}}
                 for i, s, e in view.chunks
-                if len(refs := refs_in(i, s, e)) >= 2 and not ran_on("extract_relations.v1", (i, s, e), len(refs))]
+                if len(refs := refs_in(i, s, e)) >= 2 and not ran_on(rel, (i, s, e), len(refs))]
         calls += link_calls(view, draft, ran)
         calls += track_calls(view.request.inputs, draft, ran, calls, schema.entity_types)
         if calls:

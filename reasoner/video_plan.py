@@ -70,7 +70,7 @@ def track_calls(inputs: Sequence[Input], draft: Draft, ran: History, pending: li
     events are still being read (``pending`` calls), whose arguments may be new entities.
     A video where nothing is named gets looked at first (``find_video_things``), and what
     it shows is followed from where it was seen."""
-    if any(c["tool"] == "detect_events.v1" for c in pending):
+    if any(c["tool"].startswith("detect_events.") for c in pending):
         return []
     calls: list[dict[str, Any]] = []
     for inp in inputs:

@@ -25,7 +25,9 @@ from muie.tools.image.propose_regions import ProposeRegionsTool
 from muie.tools.image.read_text import ReadTextTool
 from muie.tools.image.segment_image import SegmentImageTool
 from muie.tools.text.detect_events import DetectEventsTool
+from muie.tools.text.detect_events_v2 import DetectEventsV2Tool
 from muie.tools.text.extract_relations import ExtractRelationsTool
+from muie.tools.text.extract_relations_v2 import ExtractRelationsV2Tool
 from muie.tools.text.recognize_entities import RecognizeEntitiesTool
 from muie.tools.text.recognize_entities_v2 import RecognizeEntitiesV2Tool
 from muie.tools.video.find_video_things import FindVideoThingsTool
@@ -33,7 +35,8 @@ from muie.tools.video.read_video_text import ReadVideoTextTool
 from muie.tools.video.track_video import TrackVideoTool
 
 TOOLS: tuple[type[Tool[Any, Any]], ...] = (
-    RecognizeEntitiesTool, RecognizeEntitiesV2Tool, ExtractRelationsTool, DetectEventsTool,
+    RecognizeEntitiesTool, RecognizeEntitiesV2Tool, ExtractRelationsTool, ExtractRelationsV2Tool, DetectEventsTool,
+    DetectEventsV2Tool,
     TranscribeTool, SegmentSpeechTool, DetectSoundsTool, SegmentAudioTool,
     ReadTextTool, DetectTool, SegmentImageTool, ProposeRegionsTool, LinkRegionsTool,
     TrackVideoTool, ReadVideoTextTool, FindVideoThingsTool,

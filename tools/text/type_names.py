@@ -107,3 +107,30 @@ def type_phrase(name: str) -> str:
         out.extend(split_run_together(p) if p.isalpha() else [p])
     out[-1] = singular(out[-1])
     return " ".join(words.get(w, w) for w in out)
+
+
+_NO_NAME = {"n/a", "unspecified", "na", "other"}
+
+
+@lru_cache(maxsize=4096)
+def event_phrase(name: str) -> str:
+    """An event type as a phrase: dotted ontology names lose their top level and placeholders,
+    most specific first (``Life.Die.Unspecified`` -> "die", ``conflict.attack.airstrikemissilestrike``
+    -> "air strike missile attack"); a plain name is read as ``type_phrase`` reads it."""
+    parts = [p for p in name.replace("_", " ").split(".") if p.strip().lower() not in _NO_NAME]
+    parts = parts[1:] if len(parts) > 1 else parts or [name]
+    words = " ".join(type_phrase(p) for p in reversed(parts)).split()
+    return " ".join(dict.fromkeys(words))  # "accident.crash.accidentcrash": "accident crash" once
+
+
+@lru_cache(maxsize=4096)
+def role_phrase(role: str) -> str:
+    """An argument role as a phrase (``evt089arg01victim`` -> "victim", ``Attack-Pattern`` -> "attack pattern")."""
+    if role.startswith("evt") and "arg" in role:
+        role = role.split("arg", 1)[1].lstrip("0123456789") or role
+    return type_phrase(role)
+
+
+def argument_phrase(role: str, event_type: str) -> str:
+    """What the argument model scores a (trigger, argument) pair against: the role in its event."""
+    return f"{role_phrase(role)} in {event_phrase(event_type)}"

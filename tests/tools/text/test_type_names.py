@@ -38,3 +38,16 @@ def test_words_are_split_only_where_the_whole_is_no_word():
 def test_singular_keeps_words_that_end_in_s():
     assert [singular(w) for w in ("species", "news", "bus", "countries", "boxes", "metrics", "genes")] == [
         "species", "news", "bus", "country", "box", "metrics", "gene"]
+
+
+def test_event_types_and_roles_as_users_and_ontologies_write_them():
+    from muie.tools.text.type_names import argument_phrase, event_phrase, role_phrase
+
+    assert event_phrase("Life.Die.Unspecified") == "die"
+    assert event_phrase("life.die.n/a") == "die"
+    assert event_phrase("Attack") == "attack"
+    assert event_phrase("Transfer-Ownership") == "transfer ownership"
+    assert event_phrase("accident.crash.accidentcrash") == "accident crash"  # each word once
+    assert role_phrase("evt089arg01victim") == "victim"
+    assert role_phrase("Attack-Pattern") == "attack pattern"
+    assert argument_phrase("Victim", "Life.Die.Unspecified") == "victim in die"
