@@ -17,12 +17,13 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import run_workers  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "ner-dev"
 SETS = {"WNUT-17": "wnut17.dev.conll", "CrossNER politics": "crossner-politics.dev.txt",
@@ -105,14 +106,9 @@ def main() -> int:
     if a.worker:
         print(json.dumps(model_timing(a.limit) if a.worker == "timing" else worker(a.worker, a.limit)))
         return 0
-    runs = {}
-    for model in [*MODELS, "timing"]:
-        cmd = [sys.executable, __file__, "--worker", model] + (["--limit", str(a.limit)] if a.limit else [])
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode:
-            print(done.stderr, file=sys.stderr)
-            return 1
-        runs[model] = json.loads(done.stdout.strip().splitlines()[-1])
+    runs = run_workers(__file__, [*MODELS, "timing"], a.limit)
+    if runs is None:
+        return 1
     v1, v2 = runs["heuristic"], runs["learned"]
     print(f"Entity F1, zero-shot with each dev set's own types, through the agent ({os.cpu_count()} CPUs); "
           "* chose v2's epoch and threshold")
