@@ -1,8 +1,9 @@
 """Train the pair model (relations between two spans) and write its one weights file.
 
-    python -m muie.training.train_pairs [--epochs N] [--out FILE] [--limit N] [--data FILE] [--dev FILE]
+    python -m muie.training.train_pairs [--epochs N] [--out FILE] [--limit N] [--data FILE ...] [--dev FILE]
 
-Rows (``training/data/relations.jsonl.gz``, made by ``training/collect_pairs.py``; or an
+Rows (``training/data/relations.jsonl.gz``, made by ``training/collect_pairs.py``, and
+``relations-knowledgenet.jsonl.gz``, by ``training/collect_knowledgenet.py``; or an
 event's arguments, ``arguments.jsonl.gz``) are sentences of words with ordered, labelled
 pairs ``[head start, head end, tail start, tail end, label]`` and, where a set marks every
 entity of a sentence (``exhaustive``), its ``mentions``: pairs of them with no label are
@@ -35,6 +36,7 @@ from muie.training.train import BATCH, CACHE, SEED, TYPE_NOISE, Updater, length_
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "relations.jsonl.gz"
 DEV = HERE / "data" / "relations-dev.jsonl.gz"
+KNOWLEDGENET = HERE / "data" / "relations-knowledgenet.jsonl.gz"  # training/collect_knowledgenet.py
 PHRASES = HERE / "data" / "relation_phrases.json"
 OTHER_NAME = 0.5  # how often a label is read as one of its other names (relation_phrases.json)
 MAX_TYPES = 24
@@ -208,16 +210,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--dim", type=int, default=256)
     ap.add_argument("--limit", type=int, default=None, help="train on this many sentences (a seeded draw)")
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, nargs="+", default=[DATA, KNOWLEDGENET])
     ap.add_argument("--dev", type=Path, default=DEV)
     ap.add_argument("--out", type=Path, default=pair_model.WEIGHTS)
     a = ap.parse_args(argv)
-    for f in (a.data, a.dev):
+    for f in (*a.data, a.dev):
         if not f.is_file():
             print(f"error: {f}: no such data file", file=sys.stderr)
             return 2
-    others = json.loads(PHRASES.read_text(encoding="utf-8")) if a.data == DATA and PHRASES.is_file() else None
-    train(read_rows(a.data), read_rows(a.dev), a.epochs, a.dim, a.out, limit=a.limit, others=others)
+    others = json.loads(PHRASES.read_text(encoding="utf-8")) if DATA in a.data and PHRASES.is_file() else None
+    rows = [r for f in a.data for r in read_rows(f)]
+    train(rows, read_rows(a.dev), a.epochs, a.dim, a.out, limit=a.limit, others=others)
     return 0
 
 
