@@ -10,7 +10,8 @@ as phrases by ``type_names``). The facts of one passage make one row: its words,
 fact's (subject, object) pair labelled with its property, and every other pair of the
 passage's marked mentions taught as no relation, since KnowledgeNet marks every fact of
 its properties in a passage (``exhaustive``). Rows whose passage has no marked spans
-(the subject and object drawn over each other in the table) are left out.
+(the subject and object drawn over each other in the table) are left out, as is a fact
+whose passage reads otherwise than the first row of the same passage.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from muie.tools.models.word_features import split_words
+from muie.tools.text.extract_relations_v2 import word_span
 from muie.training.collect_pairs import write
 
 HERE = Path(__file__).resolve().parent
@@ -64,15 +66,10 @@ def rows(table: str) -> list[dict]:
     out = []
     for text, facts in passages.values():
         words = split_words(text)
-
-        def word_span(c: tuple[int, int]) -> tuple[int, int] | None:
-            inside = [i for i, (a, b) in enumerate(words) if a < c[1] and c[0] < b]  # noqa: B023
-            return (inside[0], inside[-1] + 1) if inside else None
-
         pairs: list[list] = []
         mentions: set[tuple[int, int]] = set()
         for subject, obj, prop in facts:
-            h, t = word_span(subject), word_span(obj)
+            h, t = word_span(words, *subject), word_span(words, *obj)
             if h and t and (h[1] <= t[0] or t[1] <= h[0]) and [*h, *t, prop] not in pairs:
                 pairs.append([*h, *t, prop])
                 mentions |= {h, t}
