@@ -18,6 +18,8 @@ from muie import prompts
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[\s_\-/.:]+")
+_LINKS = frozenset({"in", "of", "by", "to", "on", "at", "or", "and"})  # short words that join run-together names
+_ENDINGS = ("ing", "ness", "er", "ers", "ee", "ees", "ed")
 _KEEP_S = ("ss", "us", "is", "ics", "ous", "news", "series", "species", "physics", "gas")
 
 
@@ -48,11 +50,20 @@ def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+def _inflected(word: str, vocab: frozenset[str]) -> bool:
+    """A word of the vocabulary with an ending: "sender", "addressee", "openness", "damager"."""
+    for end in _ENDINGS:
+        stem = word[:-len(end)]
+        if word.endswith(end) and len(stem) >= 3 and (stem in vocab or stem + "e" in vocab and end[0] in "ie"):
+            return True
+    return word.endswith(("r", "d")) and word[:-1].endswith("e") and word[:-1] in vocab
+
+
 def split_run_together(word: str) -> list[str]:
     """``musicalartist`` -> ``[musical, artist]``; a word of the vocabulary stays whole."""
     vocab = _vocabulary()
     _, words = _table()
-    if word in vocab or word in words or len(word) < 6:
+    if word in vocab or word in words or len(word) < 6 or _inflected(word, vocab):
         return [word]
     n = len(word)
     best: list[list[str] | None] = [None] * (n + 1)
@@ -61,7 +72,10 @@ def split_run_together(word: str) -> list[str]:
         for start in range(max(0, end - 20), end):
             piece = word[start:end]
             prev = best[start]
-            if prev is None or not (piece in vocab and len(piece) >= 3 or piece in words):
+            link = piece in _LINKS and 0 < start and end < n  # "placeofemployment"; never "ingest or"
+            known = (piece in vocab and len(piece) >= 3 and piece not in _ENDINGS or piece in words
+                     or len(piece) >= 6 and _inflected(piece, vocab))
+            if prev is None or not (known or link):
                 continue
             cand = [*prev, piece]
             cur = best[end]

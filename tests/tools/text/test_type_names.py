@@ -35,6 +35,20 @@ def test_words_are_split_only_where_the_whole_is_no_word():
     assert split_run_together("astronomicalobject") == ["astronomical", "object"]
 
 
+def test_run_together_names_split_at_short_joining_words_and_keep_inflected_words_whole():
+    # RAMS and GENEVA write their event types and roles this way
+    assert type_phrase("placeofemployment") == "place of employment"
+    assert type_phrase("deathcausedbyviolentevents") == "death caused by violent event"
+    assert type_phrase("territoryorfacility") == "territory or facility"
+    assert split_run_together("bringcarryunload") == ["bring", "carry", "unload"]
+    assert split_run_together("arrestjaildetain") == ["arrest", "jail", "detain"]
+    # a word the encoder's vocabulary has only without its ending stays whole
+    assert [type_phrase(w) for w in ("Sender", "Addressee", "transporter", "Openness", "Hindering")] == [
+        "sender", "addressee", "transporter", "openness", "hindering"]
+    # a joining word never starts or ends a split
+    assert type_phrase("ingestor") == "ingestor"
+
+
 def test_singular_keeps_words_that_end_in_s():
     assert [singular(w) for w in ("species", "news", "bus", "countries", "boxes", "metrics", "genes")] == [
         "species", "news", "bus", "country", "box", "metrics", "gene"]
