@@ -50,3 +50,19 @@ def test_the_same_seed_gives_the_same_losses(tmp_path):
     a = train_pairs.train(data, [], epochs=1, dim=16, out=tmp_path / "a.onnx", cache=tmp_path / "c")
     b = train_pairs.train(data, [], epochs=1, dim=16, out=tmp_path / "b.onnx", cache=tmp_path / "c")
     assert a["losses"] == b["losses"]
+
+
+def test_a_ceo_is_also_taught_as_the_organisations_employee():
+    rows = train_pairs.with_implied([{"set": "KnowledgeNet", "tokens": "Apple chief executive Tim Cook".split(),
+                                      "pairs": [[0, 1, 3, 5, "CEO"]], "mentions": [[0, 1], [3, 5]],
+                                      "exhaustive": True}])
+    assert rows[0]["pairs"] == [[0, 1, 3, 5, "CEO"], [3, 5, 0, 1, "EMPLOYEE_OR_MEMBER_OF"]]
+    again = train_pairs.with_implied(rows)  # added once
+    assert again[0]["pairs"] == [[0, 1, 3, 5, "CEO"], [3, 5, 0, 1, "EMPLOYEE_OR_MEMBER_OF"]]
+
+
+def test_knowledgenet_labels_are_also_read_as_their_wikidata_names_and_aliases():
+    names = train_pairs.other_names({"employer": ["works for", "employed by"], "member of": ["membership"]})
+    assert names["EMPLOYEE_OR_MEMBER_OF"] == ["employer", "works for", "employed by", "member of", "membership"]
+    assert names["CEO"] == ["chief executive officer", "CEO", "chief executive"]
+    assert set(names) == {label for r in train_pairs.read_rows(train_pairs.KNOWLEDGENET) for *_, label in r["pairs"]}
