@@ -14,8 +14,9 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,6 +30,8 @@ from muie.settings import Settings
 
 log = logging.getLogger("muie")
 
+WEIGHTS = Path(__file__).resolve().parents[1] / "tools" / "models" / "weights"  # muie's own models
+
 NOT_RESULT_SETTINGS = ("data_dir", "store_url", "tool_cache", "store_runs", "reuse_runs", "verify", "max_iterations",
                        "max_call_retries", "max_tool_calls", "batch_max", "batch_wait_ms", "batch_threads")
 NOT_RESULT_PREFIXES = ("llm_", "serve_", "local_", "datagen_")
@@ -36,10 +39,22 @@ NOT_RESULT_PREFIXES = ("llm_", "serve_", "local_", "datagen_")
 
 
 def muie_version() -> str:
+    """muie's version and a digest of the model files inside the package: results kept from
+    other weights (retrained by ``make model``) are never taken for these ones'."""
     try:
-        return version("muie")
+        number = version("muie")
     except PackageNotFoundError:
-        return "0"
+        number = "0"
+    return f"{number}+{_weights_digest()}"
+
+
+@lru_cache(maxsize=1)
+def _weights_digest() -> str:
+    digest = hashlib.sha256()
+    for f in sorted(WEIGHTS.glob("*.onnx")):
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def model_version(settings: Settings) -> str:

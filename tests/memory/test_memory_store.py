@@ -89,6 +89,30 @@ def test_other_settings_of_a_tool_are_another_model_version(kept):
     assert Store(settings).run(id4).cached_calls == 0
 
 
+def test_retrained_weights_are_another_version(tmp_path, monkeypatch):
+    """Results kept from other model files (``make model`` run again) are not reused."""
+    from muie.memory import tool_cache
+    from muie.settings import default_settings
+
+    shipped = tool_cache.muie_version()
+    assert shipped.startswith(tool_cache.version("muie") + "+")
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for f in tool_cache.WEIGHTS.glob("*.onnx"):
+        shutil.copy(f, weights / f.name)
+    monkeypatch.setattr(tool_cache, "WEIGHTS", weights)
+    tool_cache._weights_digest.cache_clear()
+    try:
+        same = tool_cache.model_version(default_settings())
+        with (weights / "relations.onnx").open("ab") as f:
+            f.write(b"\0")
+        tool_cache._weights_digest.cache_clear()
+        assert tool_cache.muie_version() != shipped
+        assert tool_cache.model_version(default_settings()) != same
+    finally:
+        tool_cache._weights_digest.cache_clear()
+
+
 def test_runs_are_listed_shown_and_exported(kept, tmp_path):
     settings, _, (r1, id1), (r2, id2), _ = kept
     env = {"MUIE_DATA_DIR": settings.data_dir}
