@@ -21,6 +21,7 @@ from muie.findings import Finding
 from muie.reasoner.base import View
 from muie.settings import Settings
 from muie.tools import key_of
+from muie.tools.models.onnx_session import read_meta
 
 
 def _threshold(settings: Settings) -> float:
@@ -29,18 +30,18 @@ def _threshold(settings: Settings) -> float:
         return settings.entity_threshold
     if settings.entity_model_threshold is not None:
         return settings.entity_model_threshold
-    from muie.tools.models.entity_model import entity_model
+    from muie.tools.models.entity_model import WEIGHTS
 
-    return entity_model().threshold
+    return float(read_meta(WEIGHTS)["threshold"])  # read from the file: a replayed run loads no model
 
 
 def _role_threshold(settings: Settings) -> float:
     """The event finder's usual least score of an argument."""
     if settings.event_model == "heuristic":
         return settings.role_threshold
-    from muie.tools.text.detect_events_v2 import _models
+    from muie.tools.text.detect_events_v2 import ARGUMENTS
 
-    return float(_models()[1].threshold)
+    return float(read_meta(ARGUMENTS)["threshold"])
 
 
 def _call(f: Finding, view: View, draft: Draft, settings: Settings) -> dict[str, Any] | None:

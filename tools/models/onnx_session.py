@@ -56,3 +56,38 @@ def write_onnx(model: Any, dummy: tuple[Any, ...], names: list[str], axes: dict[
     onnx.save(proto, str(tmp))
     tmp.replace(out)
     return out
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        b = buf[i]
+        value, shift, i = value | (b & 0x7F) << shift, shift + 7, i + 1
+        if b < 0x80:
+            return value, i
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """The JSON under the metadata key "muie" of an ONNX file written by ``write_onnx``, read
+    without onnxruntime or onnx (a run answered from kept results loads no model): the
+    ModelProto's top-level fields are walked and its ``metadata_props`` (field 14) read."""
+    buf, i = Path(path).read_bytes(), 0
+    while i < len(buf):
+        tag, i = _varint(buf, i)
+        field, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _, i = _varint(buf, i)
+            continue
+        if wire != 2:
+            raise ValueError(f"{Path(path).name}: not an ONNX model file")
+        size, i = _varint(buf, i)
+        body, i = buf[i:i + size], i + size
+        if field == 14:  # StringStringEntryProto: key (1), value (2)
+            entry, j = {}, 0
+            while j < len(body):
+                t, j = _varint(body, j)
+                n, j = _varint(body, j)
+                entry[t >> 3], j = body[j:j + n].decode("utf-8"), j + n
+            if entry.get(1) == "muie":
+                return json.loads(entry.get(2, "{}"))
+    raise ValueError(f"{Path(path).name}: no muie metadata")
