@@ -46,10 +46,10 @@ class Settings(BaseModel):
         "when the model was trained.")
 
     relation_model: Literal["learned", "heuristic"] = Field(
-        "heuristic", description="Relation finder of the embedded reasoner: muie's own learned pair model "
+        "learned", description="Relation finder of the embedded reasoner: muie's own learned pair model "
         "(extract_relations.v2) or words on the dependency path compared with the type names (extract_relations.v1).")
     event_model: Literal["learned", "heuristic"] = Field(
-        "heuristic", description="Event finder of the embedded reasoner: muie's own learned trigger and argument "
+        "learned", description="Event finder of the embedded reasoner: muie's own learned trigger and argument "
         "models (detect_events.v2) or verbs and nouns compared with the type names and syntactic slots "
         "(detect_events.v1).")
 
