@@ -154,8 +154,9 @@ demo: demo-setup
 	@echo "full results: examples/output/*.result.json; pictures: examples/output/text.html," \
 	  "examples/output/media/{text.html,image0.png,audio0.png}"
 
-# muie's own entity model, trained again from the committed data (seeded; about an hour on
-# 2 CPU cores), written to tools/models/weights/entities.onnx. make demo never trains.
+# muie's own entity, relation, trigger and argument models, trained again from the committed
+# data (seeded; about 80 minutes on 2 CPU cores), written to tools/models/weights/
+# (entities.onnx, relations.onnx, events.onnx, arguments.onnx). make demo never trains.
 model: demo-setup
 	$(PY) -m muie.training.train
 	$(PY) -m muie.training.train_pairs
