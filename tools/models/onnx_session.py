@@ -9,9 +9,11 @@ models keep the arena, which costs them nothing.
 
 from __future__ import annotations
 
+import io
 import json
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from muie.tools.runtime import cpu_threads
 
@@ -58,36 +60,43 @@ def write_onnx(model: Any, dummy: tuple[Any, ...], names: list[str], axes: dict[
     return out
 
 
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
+def _varint(f: BinaryIO) -> int | None:
+    """The next base-128 varint of ``f``, or None at its end."""
     value, shift = 0, 0
-    while True:
-        b = buf[i]
-        value, shift, i = value | (b & 0x7F) << shift, shift + 7, i + 1
-        if b < 0x80:
-            return value, i
+    while byte := f.read(1):
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+        shift += 7
+    return None
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
     """The JSON under the metadata key "muie" of an ONNX file written by ``write_onnx``, read
-    without onnxruntime or onnx (a run answered from kept results loads no model): the
-    ModelProto's top-level fields are walked and its ``metadata_props`` (field 14) read."""
-    buf, i = Path(path).read_bytes(), 0
-    while i < len(buf):
-        tag, i = _varint(buf, i)
-        field, wire = tag >> 3, tag & 7
-        if wire == 0:
-            _, i = _varint(buf, i)
-            continue
-        if wire != 2:
-            raise ValueError(f"{Path(path).name}: not an ONNX model file")
-        size, i = _varint(buf, i)
-        body, i = buf[i:i + size], i + size
-        if field == 14:  # StringStringEntryProto: key (1), value (2)
-            entry, j = {}, 0
-            while j < len(body):
-                t, j = _varint(body, j)
-                n, j = _varint(body, j)
-                entry[t >> 3], j = body[j:j + n].decode("utf-8"), j + n
+    without onnxruntime or onnx (a run answered from kept results loads no model)."""
+    st = Path(path).stat()
+    return json.loads(_meta_json(str(path), st.st_size, st.st_mtime_ns))
+
+
+@lru_cache(maxsize=16)
+def _meta_json(path: str, size: int, mtime_ns: int) -> str:
+    """The ModelProto's top-level fields walked, the graph skipped, its ``metadata_props``
+    (field 14: key 1, value 2) read."""
+    with open(path, "rb") as f:
+        while (tag := _varint(f)) is not None:
+            field, wire = tag >> 3, tag & 7
+            if wire == 0:
+                _varint(f)
+                continue
+            length = _varint(f) if wire == 2 else None
+            if length is None:
+                raise ValueError(f"{Path(path).name}: not an ONNX model file")
+            if field != 14:
+                f.seek(length, 1)
+                continue
+            entry, body = {}, io.BytesIO(f.read(length))
+            while (t := _varint(body)) is not None:
+                entry[t >> 3] = body.read(_varint(body) or 0).decode("utf-8")
             if entry.get(1) == "muie":
-                return json.loads(entry.get(2, "{}"))
+                return entry.get(2, "{}")
     raise ValueError(f"{Path(path).name}: no muie metadata")

@@ -137,13 +137,14 @@ class DetectEventsV2Tool(DetectEventsTool):
         """v1's reading of the parser's slots ("from Florida", "to Kazakhstan", the subject) for
         each event found: an entity the model gave no role takes the role its slot gives, when
         no argument of that event holds that role yet."""
-        if not any(out):
+        todo = [n for n, (args, _) in enumerate(items) if out[n] and args.entities]
+        if not todo:
             return
         which = items[0][1].settings.spacy_model
-        docs = lemmatize(parse_many([ctx.chunk(a.input, a.start, a.end) for a, ctx in items], which), which)
-        for (args, ctx), doc, events in zip(items, docs, out):
-            if not events or not args.entities:
-                continue
+        docs = lemmatize(parse_many([items[n][1].chunk(items[n][0].input, items[n][0].start, items[n][0].end)
+                                     for n in todo], which), which)
+        for n, doc in zip(todo, docs):
+            (args, ctx), events = items[n], out[n]
             spans = locate(doc, args.start, args.entities)
             desc = dict(sorted(ctx.descriptions.items()))
             for ev in events:
