@@ -36,6 +36,7 @@ from muie.training.model import SpanTypeScorer, span_mask
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "entities.jsonl.gz"
+TYPED = HERE / "data" / "entities-typed.jsonl.gz"  # partial labels: types read off relations (collect_typed.py)
 CACHE = HERE / ".cache"
 SEED = 7
 MAX_TYPES = 25
@@ -112,7 +113,9 @@ class Batches:
         for r in rows:
             inv = self.inventory.get(r["set"], [])
             present = sorted({t for _, _, t in r["spans"]})
-            others = [t for t in inv if t not in present]
+            # a row of partial labels is trained against its own types only: another type of its
+            # set may be in the sentence unmarked
+            others = [] if r.get("partial") else [t for t in inv if t not in present]
             chosen = present + self.rng.sample(others, min(len(others), max(0, MAX_TYPES - len(present))))
             kept = [t for t in chosen if self.rng.random() >= DROP_TYPE] or chosen[:1]
             # head types are keyed HEAD + noun: a set's own type names never start so
@@ -146,12 +149,37 @@ class Batches:
             for s, e, t in ignored:
                 if t in col and 0 < e - s <= self.k:
                     ignore[b, s, e - s - 1, col[t]] = True
+            if r.get("partial"):
+                maybe = torch.from_numpy(unmarked_names(r, self.k))
+                for t in {t for _, _, t in r["spans"]}:
+                    if t in col:
+                        ignore[b, :n, :, col[t]] |= maybe
         # a type is learned as a neighbourhood of its phrase, not as one point: a new phrase
         # near it is then read as related instead of as nothing seen before
         noise = torch.from_numpy(self.noise.standard_normal(types.shape).astype(np.float32))
         types = types + TYPE_NOISE * noise / noise.norm(dim=-1, keepdim=True)
         types = types / types.norm(dim=-1, keepdim=True)
         return x, shapes, mask, types, type_mask, gold, ignore
+
+
+def unmarked_names(row: dict, max_width: int) -> np.ndarray:
+    """[words, max_width] spans of a row of partial labels that may be unmarked names: they touch no
+    marked span and hold a capitalised word or a digit (any such span, in a sentence with no capital).
+    They are left out of the loss of the row's types; the rest (common words, and the wrong
+    boundaries of a marked name) stay negatives."""
+    toks = row["tokens"]
+    n = len(toks)
+    cased = any(t[:1].isupper() for t in toks)
+    cue = np.array([(not cased) or t[:1].isupper() or any(c.isdigit() for c in t) for t in toks], bool)
+    marked = np.zeros(n, bool)
+    for s, e, _ in row["spans"]:
+        marked[s:e] = True
+    out = np.zeros((n, max_width), bool)
+    for s in range(n):
+        for w in range(min(max_width, n - s)):
+            e = s + w + 1
+            out[s, w] = cue[s:e].any() and not marked[s:e].any()
+    return out
 
 
 def evaluate(model: SpanTypeScorer, dev: list[DevSet], enc_words, enc_sent) -> dict[float, list[float]]:  # type: ignore[no-untyped-def]
@@ -263,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {a.data}: no such training data file", file=sys.stderr)
         return 2
     rows = read_rows(a.data)
+    if a.data == DATA and TYPED.is_file():
+        rows += read_rows(TYPED)
     dev = [] if a.no_dev else read_dev_sets()
     train(rows, dev, a.epochs, a.dim, a.out, use_heads=not a.no_heads, sims=not a.no_sims, limit=a.limit)
     return 0
