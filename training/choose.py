@@ -1,5 +1,6 @@
-"""Choose how the entity model decodes, on the choosing dev sets: the threshold, and
-whether broad types (person, location, ...) give way to a narrower type of the same schema.
+"""Choose how the entity model decodes, on the choosing dev sets: the threshold, whether
+broad types (person, location, ...) give way to a narrower type of the same schema, and
+how overlapping spans are decided (``entity_model.predict_with``).
 
     python -m muie.training.choose [FILE]
 
@@ -38,28 +39,56 @@ def _remembered(scorer: entity_model.Scorer) -> entity_model.Scorer:
     return score
 
 
-def grid(scorer: entity_model.Scorer, max_width: int, dev: list[DevSet]) -> dict[tuple[bool, float], list[float]]:
-    """Dev F1 of each set for each (broad types give way, threshold)."""
-    enc_words, enc_sent = word_features.word_encoder(), sentence_encoder()
-    scorer = _remembered(scorer)
-    out: dict[tuple[bool, float], list[float]] = {}
-    for d in dev:
-        tv = enc_sent.encode([type_phrase(t) for t in d.types])
-        broad = broad_types(tv)
-        tokens = [s.tokens for s in d.sentences]
-        vecs = enc_words.encode(tokens)
-        for give_way in (False, True):
-            for th in THRESHOLDS:
-                preds = entity_model.predict_with(scorer, vecs, tokens, tv, max_width, th, broad if give_way else None)
-                out.setdefault((give_way, th), []).append(score(d, preds))
-    return out
+NARROW = (0.1, 0.2, 0.3)
+OUTER = (entity_model.OUTER_TAKES, 0.8, 0.6, 0.4)
+
+
+class _Dev:
+    """The choosing sets, encoded once, and the F1 of each set for a decoding."""
+
+    def __init__(self, scorer: entity_model.Scorer, max_width: int, dev: list[DevSet]) -> None:
+        enc_words, enc_sent = word_features.word_encoder(), sentence_encoder()
+        self.scorer, self.max_width, self.sets = _remembered(scorer), max_width, []
+        for d in dev:
+            tv = enc_sent.encode([type_phrase(t) for t in d.types])
+            tokens = [s.tokens for s in d.sentences]
+            self.sets.append((d, tv, broad_types(tv), tokens, enc_words.encode(tokens)))
+
+    def f1(self, threshold: float, give_way: bool, narrow: float, outer: float) -> list[float]:
+        return [score(d, entity_model.predict_with(self.scorer, vecs, tokens, tv, self.max_width, threshold,
+                                                   broad if give_way else None, narrow, outer))
+                for d, tv, broad, tokens, vecs in self.sets]
 
 
 def choose(scorer: entity_model.Scorer, max_width: int, dev: list[DevSet]) -> dict:
-    """The decoding with the best mean F1 over ``dev``, and its F1 per set."""
-    table = grid(scorer, max_width, dev)
-    (give_way, th), f1 = max(table.items(), key=lambda kv: (float(np.mean(kv[1])), -kv[0][1]))
-    return {"threshold": th, "broad_give_way": give_way, "dev_f1": {d.name: round(f, 4) for d, f in zip(dev, f1)}}
+    """The decoding with the best mean F1 over ``dev``, and its F1 per set: the threshold and
+    whether broad types give way first, then how readily a narrow type takes a broad type's
+    span (``narrow_takes``) and an outer span the spans it holds (``outer_takes``), then the
+    threshold again. One setting at a time, so that the choice costs a few dozen decodings."""
+    sets = _Dev(scorer, max_width, dev)
+    best: dict = {"narrow_takes": entity_model.NARROW_TAKES, "outer_takes": entity_model.OUTER_TAKES}
+    table: dict[tuple, list[float]] = {}
+
+    def pick(options: list[dict]) -> None:
+        for o in options:
+            c = best | o
+            key = (c["threshold"], c["broad_give_way"], c["narrow_takes"], c["outer_takes"])
+            if key not in table:
+                table[key] = sets.f1(*key)
+        top = max(options, key=lambda o: (float(np.mean(table[_key(best | o)])), -(best | o)["threshold"]))
+        best.update(top)
+
+    pick([{"threshold": th, "broad_give_way": gw} for gw in (False, True) for th in THRESHOLDS])
+    if best["broad_give_way"]:
+        pick([{"narrow_takes": v} for v in NARROW])
+    pick([{"outer_takes": v} for v in OUTER])
+    pick([{"threshold": th} for th in THRESHOLDS])
+    f1 = table[_key(best)]
+    return best | {"dev_f1": {d.name: round(f, 4) for d, f in zip(dev, f1)}}
+
+
+def _key(c: dict) -> tuple:
+    return c["threshold"], c["broad_give_way"], c["narrow_takes"], c["outer_takes"]
 
 
 def write_meta(path: Path, updates: dict) -> dict:

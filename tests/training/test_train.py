@@ -6,6 +6,7 @@ from __future__ import annotations
 import onnx
 import pytest
 
+from muie.tools.models import entity_model as em
 from muie.tools.models.entity_model import EntityModel
 from muie.tools.models.sentence_onnx import encoder
 from muie.training import train as training
@@ -58,7 +59,19 @@ def test_the_decoding_is_chosen_on_dev_sentences_and_written_into_the_weights(tm
                   ["chemical", "disease"])]
     chosen = choose.choose(model._score, model.max_width, dev)
     assert chosen["threshold"] in choose.THRESHOLDS and isinstance(chosen["broad_give_way"], bool)
+    assert chosen["narrow_takes"] in (*choose.NARROW, em.NARROW_TAKES) and chosen["outer_takes"] in choose.OUTER
     assert set(chosen["dev_f1"]) == {"tiny"}
-    meta = choose.write_meta(out, chosen | {"broad_give_way": True})
+    meta = choose.write_meta(out, chosen | {"broad_give_way": True, "outer_takes": 0.6})
     again = EntityModel(out)
     assert again.broad_give_way and again.threshold == chosen["threshold"] and meta["dim"] == 16
+    assert again.outer_takes == 0.6 and again.narrow_takes == chosen["narrow_takes"]
+
+
+def test_an_outer_span_replaces_the_spans_it_holds_at_the_share_the_weights_chose():
+    inner, outer, other = (2, 4, 0, 0.9), (0, 5, 1, 0.5), (4, 6, 2, 0.95)
+    assert em.decode([inner, outer]) == [inner]  # weights that do not say: the best span wins
+    assert em.decode([inner, outer], 0.5) == [outer]  # 0.5 >= 0.5 x 0.9
+    assert em.decode([inner, outer], 0.6) == [inner]
+    assert em.decode([inner, outer, other], 0.4) == [inner, other]  # "outer" also overlaps a span it does not hold
+    two = (0, 1, 0, 0.8)
+    assert em.decode([inner, two, outer], 0.1) == [two, inner]  # one span over two names ("Amazon bought Whole Foods")

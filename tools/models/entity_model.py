@@ -34,9 +34,15 @@ Span = tuple[int, int, int, float]
 ARTICLES = frozenset({"the", "a", "an"})
 # a span that passes for a broad type and scores at least this for a narrower type of the
 # schema is taken as the narrower type: the model ranks a politician's name as person over
-# politician, yet it does see the politician (dev F1: politics 0.345 -> 0.365, science
-# 0.274 -> 0.298, WNUT-17 0.561 -> 0.534; the mean of the three 0.393 -> 0.399)
+# politician, yet it does see the politician. Chosen with the weights (``narrow_takes`` in
+# their metadata, training/choose.py); this is the value of weights that do not say
 NARROW_TAKES = 0.1
+# a span that passes and holds one span that scores higher ("2001 United Kingdom general
+# election" over "United Kingdom") replaces it when it scores at least this share of it:
+# names are annotated whole, outermost. A span over two names ("Amazon bought Whole
+# Foods") never does. Chosen with the weights (``outer_takes``); weights that do not say
+# keep the best-scoring span (1.0 and more: never)
+OUTER_TAKES = 1.01
 Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -53,23 +59,29 @@ def _windows(n: int) -> list[tuple[int, int, int, int]]:
         a += step
 
 
-def decode(cands: list[Span]) -> list[Span]:
-    """Best-first, non-overlapping; ties go to the longer span."""
+def decode(cands: list[Span], outer_takes: float = OUTER_TAKES) -> list[Span]:
+    """Best-first, non-overlapping; ties go to the longer span. A span whose only overlap
+    with the kept spans is one span it holds replaces it when it scores ``outer_takes`` of it."""
     kept: list[Span] = []
     for c in sorted(cands, key=lambda c: (-c[3], -(c[1] - c[0]))):
-        if all(c[1] <= k[0] or c[0] >= k[1] for k in kept):
+        over = [k for k in kept if not (c[1] <= k[0] or c[0] >= k[1])]
+        if not over:
             kept.append(c)
+        elif len(over) == 1 and c[0] <= over[0][0] and over[0][1] <= c[1] and c[3] >= outer_takes * over[0][3]:
+            kept = [k for k in kept if k is not over[0]] + [c]
     return sorted(kept)
 
 
 def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[str]], type_vecs: np.ndarray,
-                 max_width: int, threshold: float, broad: np.ndarray | None = None) -> list[list[Span]]:
+                 max_width: int, threshold: float, broad: np.ndarray | None = None,
+                 narrow_takes: float = NARROW_TAKES, outer_takes: float = OUTER_TAKES) -> list[list[Span]]:
     """Spans of each sentence scoring ``threshold`` or more for some type; ``scorer`` maps
     (words, shapes, mask, types) to logits ``[B, W, K, T]``. Where ``broad`` marks types
     (person, location, ...), a span that also passes for a type not marked is not given
     a broad one: a schema that names both person and politician means by person the
     persons who are no politicians; and a span that passes only for a broad type but
-    leans to a narrow one (``NARROW_TAKES``) is given the narrow one, at the broad score."""
+    leans to a narrow one (``narrow_takes``) is given the narrow one, at the broad score.
+    Overlapping spans are decoded by ``decode`` with ``outer_takes``."""
     pieces = [(si, *w) for si, t in enumerate(tokens) for w in _windows(len(t)) if len(t)]
     cands: list[list[Span]] = [[] for _ in tokens]
     order = sorted(range(len(pieces)), key=lambda k: pieces[k][2] - pieces[k][1])
@@ -89,7 +101,7 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
         if broad is not None and broad.any() and not broad.all():
             narrow = np.flatnonzero(~broad)
             best_broad, best_narrow = probs[..., broad].max(-1), probs[..., narrow].max(-1)
-            take = (best_broad >= threshold) & (best_narrow >= min(NARROW_TAKES, threshold)) & (best_narrow < threshold)
+            take = (best_broad >= threshold) & (best_narrow >= min(narrow_takes, threshold)) & (best_narrow < threshold)
             b_, s_, w_ = np.nonzero(take)
             probs[b_, s_, w_, narrow[probs[b_, s_, w_][:, narrow].argmax(-1)]] = best_broad[b_, s_, w_]
             narrow_hit = (probs[..., ~broad] >= threshold).any(-1)  # [B, W, K]
@@ -102,7 +114,7 @@ def predict_with(scorer: Scorer, vectors: list[np.ndarray], tokens: list[list[st
                     if end - start > 1 and tokens[si][start] in ARTICLES:
                         start += 1
                     cands[si].append((start, end, int(t), float(probs[r, s, width, t])))
-    return [decode(c) for c in cands]
+    return [decode(c, outer_takes) for c in cands]
 
 
 def export_onnx(model: Any, meta: dict[str, Any], out: Path) -> Path:
@@ -125,6 +137,8 @@ class EntityModel:
         self.meta: dict[str, Any] = json.loads(self.session.get_modelmeta().custom_metadata_map["muie"])
         self.threshold = float(self.meta["threshold"])
         self.broad_give_way = bool(self.meta.get("broad_give_way", False))
+        self.narrow_takes = float(self.meta.get("narrow_takes", NARROW_TAKES))
+        self.outer_takes = float(self.meta.get("outer_takes", OUTER_TAKES))
         self.max_width = int(self.meta["max_width"])
         if tuple(self.meta["layers"]) != word_features.LAYERS:
             raise RuntimeError(f"{path.name} was trained on encoder layers {self.meta['layers']}, "
@@ -140,7 +154,8 @@ class EntityModel:
         broad = broad if self.broad_give_way else None
         vectors = word_features.word_encoder().encode_cached(tokens)
         return predict_with(self._score, vectors, tokens, type_vecs, self.max_width,
-                            self.threshold if threshold is None else threshold, broad)
+                            self.threshold if threshold is None else threshold, broad, self.narrow_takes,
+                            self.outer_takes)
 
 
 _LOAD = threading.Lock()
