@@ -39,7 +39,7 @@ class Settings(BaseModel):
         None, description="Sentence-embedding model folder; default: the MiniLM that ships in a package."
     )
     ner_model: Literal["learned", "heuristic"] = Field(
-        "heuristic", description="Entity finder of the embedded reasoner: muie's own learned model "
+        "learned", description="Entity finder of the embedded reasoner: muie's own learned model "
         "(recognize_entities.v2) or the parser and type-similarity heuristic (recognize_entities.v1).")
     entity_model_threshold: float | None = Field(
         None, ge=0, le=1, description="Least probability of a learned entity mention; default: the one chosen "

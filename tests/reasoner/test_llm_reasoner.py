@@ -112,7 +112,7 @@ def test_persistent_server_error_falls_back_to_the_embedded_reasoner(scripted) -
     note = next(n for n in reason_notes(r) if "fallback" in n)
     assert "HTTP 500" in note and "2 attempt(s)" in note
     assert {"Marie Curie", "Warsaw"} <= {e.text for e in r.entities}  # the embedded tools found them
-    assert any(s.summary.startswith("recognize_entities.v1") for s in r.trace if s.node == "act")
+    assert any(s.summary.startswith(Settings().entity_tool) for s in r.trace if s.node == "act")
 
 
 def test_persistent_error_fails_the_run_when_so_configured(scripted) -> None:  # type: ignore[no-untyped-def]
@@ -288,10 +288,10 @@ def test_the_critique_is_answered_with_targeted_calls(scripted) -> None:  # type
                 history=[], iteration=1)
     d = LLMReasoner(s).decide(view)
     (call,) = d.calls
-    assert call["tool"] == "recognize_entities.v1" and call["arguments"]["start"] <= 54
+    assert call["tool"] == s.entity_tool and call["arguments"]["start"] <= 54
     assert "1 targeted call" in d.note and not llm.requests
     later = View(request=req, chunks=view.chunks, draft=Draft(),
-                 history=[CallKey(tool="recognize_entities.v1", input="text", span=(54, 59), threshold=0.15)],
+                 history=[CallKey(tool=s.entity_tool, input="text", span=(54, 59), threshold=0.15)],
                  iteration=2)
     d2 = LLMReasoner(s).decide(later)  # the embedded reasoner, taking over, would read the whole text
-    assert not any(c["tool"] == "recognize_entities.v1" for c in d2.calls) and d2.done and not llm.requests
+    assert not any(c["tool"] == s.entity_tool for c in d2.calls) and d2.done and not llm.requests
