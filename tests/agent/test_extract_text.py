@@ -168,7 +168,8 @@ def test_common_nouns_for_types_the_ner_model_lacks():
     text = "A cat sits next to the flowers while Anna reads the news."
     v2 = muie.extract(text=text, schema=schema, tasks="ner")
     assert {e.text: e.type for e in v2.entities} == {"Anna": "person"}
-    res = muie.extract(text=text, schema=schema, tasks="ner", agent=muie.Agent(settings=Settings(ner_model="heuristic")))
+    v1 = muie.Agent(settings=Settings(ner_model="heuristic"))
+    res = muie.extract(text=text, schema=schema, tasks="ner", agent=v1)
     types = {e.text: e.type for e in res.entities}
     assert types.get("cat") == "animal"
     assert types.get("flowers") == "plant"
