@@ -25,7 +25,7 @@ from muie.tools.models.onnx_session import open_session, write_onnx
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "entities.onnx"
 WINDOW = 128
 OVERLAP = 32
-BATCH = 32
+BATCH = 8  # windows per scorer run, sorted by length: each run is padded to its longest
 
 Span = tuple[int, int, int, float]
 # lower-case articles that open a span are left out of it: names are annotated without them

@@ -138,8 +138,10 @@ class WordEncoder:
             found[k] = self._cache.put(k, v)
         return [found[k] for k in keys]
 
-    def encode(self, sentences: list[list[str]], batch_size: int = 32) -> list[np.ndarray]:
-        """One float32 ``[len(words), dim]`` array per sentence of words."""
+    def encode(self, sentences: list[list[str]], batch_size: int = 8) -> list[np.ndarray]:
+        """One float32 ``[len(words), dim]`` array per sentence of words. Windows run sorted by
+        length in small batches: each batch is padded to its longest window, and on two cores
+        batches of 8 took half the time of 32 on the 32 sentences of one tool call."""
         pieces: list[tuple[int, int, int]] = []  # (sentence, first word, end word) of each window
         for si, words in enumerate(sentences):
             for a, b in _windows(len(words)):
