@@ -71,8 +71,7 @@ def choose(scorer: entity_model.Scorer, max_width: int, dev: list[DevSet]) -> di
 
     def pick(options: list[dict]) -> None:
         for o in options:
-            c = best | o
-            key = (c["threshold"], c["broad_give_way"], c["narrow_takes"], c["outer_takes"])
+            key = _key(best | o)
             if key not in table:
                 table[key] = sets.f1(*key)
         top = max(options, key=lambda o: (float(np.mean(table[_key(best | o)])), -(best | o)["threshold"]))

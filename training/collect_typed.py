@@ -143,16 +143,13 @@ def _ngrams(tokens: list[str]) -> set[tuple[str, ...]]:
 
 
 def excluded_ngrams(folder: Path) -> set[tuple[str, ...]]:
-    """Every run of ``NGRAM`` words of the CoNLL files under ``folder`` (word first on a line)."""
+    """Every run of ``NGRAM`` words of the CoNLL files under ``folder``."""
+    from muie.agent.scoring.conll import read_conll
+
     grams: set[tuple[str, ...]] = set()
     for path in sorted(folder.rglob("*.txt")) + sorted(folder.rglob("*.conll")):
-        toks: list[str] = []
-        for line in [*path.read_text(encoding="utf-8").split("\n"), ""]:
-            if line.strip() and not line.startswith("-DOCSTART-"):
-                toks.append(line.split()[0])
-            elif toks:
-                grams |= _ngrams(toks)
-                toks = []
+        for sentence in read_conll(path):  # words joined by single spaces
+            grams |= _ngrams(sentence.text.split(" "))
     return grams
 
 

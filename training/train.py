@@ -174,12 +174,13 @@ def unmarked_names(row: dict, max_width: int) -> np.ndarray:
     marked = np.zeros(n, bool)
     for s, e, _ in row["spans"]:
         marked[s:e] = True
-    out = np.zeros((n, max_width), bool)
-    for s in range(n):
-        for w in range(min(max_width, n - s)):
-            e = s + w + 1
-            out[s, w] = cue[s:e].any() and not marked[s:e].any()
-    return out
+    # counts of cue and marked words before each word, so that a span's counts are one subtraction
+    cues, marks = np.concatenate([[0], np.cumsum(cue)]), np.concatenate([[0], np.cumsum(marked)])
+    starts = np.arange(n)[:, None]
+    ends = starts + np.arange(1, max_width + 1)[None, :]  # [n, max_width], exclusive
+    inside = ends <= n
+    ends = np.minimum(ends, n)
+    return inside & (cues[ends] > cues[starts]) & (marks[ends] == marks[starts])
 
 
 def evaluate(model: SpanTypeScorer, dev: list[DevSet], enc_words, enc_sent) -> dict[float, list[float]]:  # type: ignore[no-untyped-def]
